@@ -1,0 +1,123 @@
+"""Platform models: the abstract bases every app builds on, the audit log and the login log.
+
+``core`` knows no domain app. It refers to the school and the user only by settings/strings.
+"""
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class BaseModel(models.Model):
+    """Timestamps shared by every record."""
+
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class SchoolScopedModel(BaseModel):
+    """A row owned by one school. Every query goes through ``for_user`` (architecture §4.4)."""
+
+    school = models.ForeignKey("org.School", on_delete=models.PROTECT, verbose_name=_("school"))
+
+    class Meta:
+        abstract = True
+
+
+class VoidableMixin(models.Model):
+    """Ledger rows are voided with a reason, never deleted (X-2)."""
+
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("voided by"),
+    )
+    void_reason = models.CharField(_("void reason"), max_length=200, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_voided(self) -> bool:
+        return self.voided_at is not None
+
+
+class AuditEntry(models.Model):
+    """审计日志 (X-2): who changed what, when, before and after. Written by services, not signals."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("Create")
+        UPDATE = "update", _("Update")
+        VOID = "void", _("Void")
+        DELETE = "delete", _("Delete")
+        TRANSITION = "transition", _("Status change")
+        IMPORT = "import", _("Import")
+        REVEAL = "reveal", _("Viewed personal data")
+        ACCOUNT = "account", _("Account change")
+
+    school = models.ForeignKey(
+        "org.School", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("school")
+    )
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, verbose_name=_("record type"))
+    object_id = models.CharField(_("record id"), max_length=64)
+    object_repr = models.CharField(_("record"), max_length=200)
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
+    changed_fields = models.JSONField(_("changed fields"), default=list, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    request_id = models.CharField(_("request id"), max_length=36, blank=True, db_index=True)
+    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        ordering = ("-at", "-id")
+        indexes = [models.Index(fields=["content_type", "object_id", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.object_repr}"
+
+
+class LoginEvent(models.Model):
+    """登录日志: kept at least six months (网络安全法 第二十一条), then purged by ``purge_login_log``."""
+
+    class Kind(models.TextChoices):
+        LOGIN = "login", _("Logged in")
+        LOGOUT = "logout", _("Logged out")
+        FAILED = "failed", _("Failed login")
+        LOCKED = "locked", _("Locked out")
+        UNLOCKED = "unlocked", _("Unlocked by administrator")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("user")
+    )
+    username = models.CharField(_("username"), max_length=150)
+    kind = models.CharField(_("event"), max_length=10, choices=Kind.choices)
+    ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("login event")
+        verbose_name_plural = _("login log")
+        ordering = ("-at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.get_kind_display()}"

@@ -1,0 +1,125 @@
+"""Small registries that apps add to in ``AppConfig.ready()``; ``core`` knows no app.
+
+- menu: left navigation groups and entries (only modules that exist and are switched on)
+- search: global search providers (names, pinyin, initials)
+- dashboard facts: counts on the home page, each linking to its list
+- demo generators: the parts of the demo school, run in order by ``seed_demo``
+- role permissions: permission codenames each role gets, applied by ``sync_roles``
+- modules: switchable modules of a school (a school that does not use 班牌 hides it)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    label: str
+    url_name: str
+    perm: str | None = None  # a user sees the entry only with this permission
+    module: str | None = None  # hidden when the school switched this module off
+    icon: str = ""
+    order: int = 100
+
+
+@dataclass
+class MenuGroup:
+    key: str
+    label: str
+    order: int = 100
+    items: list[MenuItem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DashboardFact:
+    label: str
+    count: Callable  # (request) -> int | None (None: not shown to this user)
+    url_name: str
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class SearchProvider:
+    label: str
+    search: Callable  # (request, query, limit) -> list[tuple[str, str, str]] (title, subtitle, url)
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class DemoGenerator:
+    name: str
+    func: Callable  # (school_or_none, scale: float, stdout) -> None
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Role:
+    code: str
+    label: str
+    description: str = ""
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Module:
+    code: str
+    label: str
+
+
+class Registry:
+    def __init__(self) -> None:
+        self.menu_groups: dict[str, MenuGroup] = {}
+        self.dashboard_facts: list[DashboardFact] = []
+        self.search_providers: list[SearchProvider] = []
+        self.demo_generators: list[DemoGenerator] = []
+        self.roles: dict[str, Role] = {}
+        self.role_perms: dict[str, set[str]] = {}
+        self.modules: dict[str, Module] = {}
+        # Callables (staff) -> list of messages naming what the person still holds; a leaving
+        # person's account is not disabled while any is non-empty (AST-14).
+        self.leave_blockers: list[Callable] = []
+
+    # navigation
+    def menu_group(self, key: str, label: str, order: int = 100) -> MenuGroup:
+        group = self.menu_groups.get(key)
+        if group is None:
+            group = self.menu_groups[key] = MenuGroup(key, label, order)
+        return group
+
+    def menu_item(self, group_key: str, item: MenuItem) -> None:
+        group = self.menu_groups[group_key]
+        if item not in group.items:
+            group.items.append(item)
+            group.items.sort(key=lambda i: i.order)
+
+    def add_fact(self, fact: DashboardFact) -> None:
+        self.dashboard_facts.append(fact)
+        self.dashboard_facts.sort(key=lambda f: f.order)
+
+    def add_search(self, provider: SearchProvider) -> None:
+        self.search_providers.append(provider)
+        self.search_providers.sort(key=lambda p: p.order)
+
+    def add_demo(self, gen: DemoGenerator) -> None:
+        self.demo_generators.append(gen)
+        self.demo_generators.sort(key=lambda g: g.order)
+
+    def add_role(self, role: Role) -> None:
+        self.roles[role.code] = role
+        self.role_perms.setdefault(role.code, set())
+
+    def grant(self, role_codes: Iterable[str], perms: Iterable[str]) -> None:
+        """Give ``perms`` ("app_label.codename") to each role in ``role_codes``."""
+        perms = list(perms)
+        for code in role_codes:
+            if code not in self.roles:
+                raise KeyError(f"unknown role {code!r}")
+            self.role_perms[code].update(perms)
+
+    def add_module(self, module: Module) -> None:
+        self.modules[module.code] = module
+
+
+registry = Registry()

@@ -1,0 +1,132 @@
+"""Shell pages: dashboard, global search, login and account pages, login log."""
+
+from axes.models import AccessAttempt
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from .forms import ChangePasswordForm, LoginForm, UnlockForm
+from .models import LoginEvent
+from .registry import registry
+
+SEARCH_LIMIT = 8
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+
+@login_required
+def password_change(request):
+    from houqin.org.services import account_change_password
+
+    form = ChangePasswordForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        account_change_password(user=request.user, new_password=form.cleaned_data["new_password1"])
+        update_session_auth_hash(request, request.user)
+        messages.success(request, _("Your password has been changed."))
+        return redirect("core:dashboard")
+    return render(
+        request,
+        "registration/password_change.html",
+        {"form": form, "forced": request.user.must_change_password},
+    )
+
+
+@login_required
+def dashboard(request):
+    from houqin.org.selectors import current_term
+
+    school = request.user.school
+    today = timezone.localdate()
+    term = current_term(school, today) if school else None
+    facts = []
+    for fact in registry.dashboard_facts:
+        value = fact.count(request)
+        if value is not None:
+            facts.append({"label": fact.label, "value": value, "url_name": fact.url_name})
+    context = {
+        "today": today,
+        "term": term,
+        "week": term.teaching_week(today) if term else None,
+        "facts": facts,
+    }
+    return render(request, "core/dashboard.html", context)
+
+
+@login_required
+def search(request):
+    query = request.GET.get("q", "").strip()[:50]
+    groups = []
+    if query:
+        for provider in registry.search_providers:
+            hits = provider.search(request, query, SEARCH_LIMIT)
+            if hits:
+                groups.append({"label": provider.label, "hits": hits})
+    if request.GET.get("format") == "json":
+        return JsonResponse(
+            {"q": query, "groups": [{"label": str(g["label"]), "hits": g["hits"]} for g in groups]}
+        )
+    template = "core/partials/search_results.html" if request.headers.get("HX-Request") else "core/search.html"
+    return render(request, template, {"q": query, "groups": groups})
+
+
+@login_required
+@permission_required("core.view_loginevent", raise_exception=True)
+def login_log(request):
+    events = LoginEvent.objects.select_related("user")
+    if not request.user.is_superuser and not request.user.has_role("bureau"):
+        events = events.filter(user__school=request.user.school) | events.filter(
+            user__isnull=True, username__in=[]
+        )
+    q = request.GET.get("q", "").strip()
+    if q:
+        events = events.filter(username__icontains=q)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(request, "core/login_log.html", {"page": page, "q": q})
+
+
+@login_required
+@permission_required("org.manage_accounts", raise_exception=True)
+def lockouts(request):
+    from django.contrib.auth import get_user_model
+
+    school_usernames = set(
+        get_user_model().objects.filter(school=request.user.school).values_list("username", flat=True)
+    )
+    attempts = [
+        a
+        for a in AccessAttempt.objects.order_by("-attempt_time")
+        if a.username in school_usernames or request.user.is_superuser
+    ]
+    return render(request, "core/lockouts.html", {"attempts": attempts, "form": UnlockForm()})
+
+
+@require_POST
+@login_required
+@permission_required("org.manage_accounts", raise_exception=True)
+def unlock(request):
+    from django.contrib.auth import get_user_model
+
+    from houqin.org.services import account_unlock
+
+    form = UnlockForm(request.POST)
+    if form.is_valid():
+        username = form.cleaned_data["username"]
+        user = get_user_model().objects.filter(username=username).first()
+        if user is not None and user.school_id != request.user.school_id and not request.user.is_superuser:
+            messages.error(request, _("This account belongs to another school."))
+        else:
+            account_unlock(username=username, actor=request.user, ip_address=request.META.get("REMOTE_ADDR"))
+            messages.success(request, _("%(username)s can log in again.") % {"username": username})
+    return redirect("core:lockouts")
+
