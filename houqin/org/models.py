@@ -212,7 +212,7 @@ class Staff(SchoolScopedModel):
 
     user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="staff", verbose_name=_("account"))
     staff_no = models.CharField(_("staff number"), max_length=20)
-    name = models.CharField(_("name"), max_length=50, validators=[validate_person_name])
+    name = models.CharField(_("full name"), max_length=50, validators=[validate_person_name])
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
     mobile = models.CharField(_("mobile number"), max_length=11, blank=True, validators=[validate_mobile])
     departments = models.ManyToManyField(Department, blank=True, related_name="members", verbose_name=_("departments"))
@@ -292,7 +292,7 @@ class Student(SchoolScopedModel):
         GRADUATED = "graduated", _("Graduated")
 
     student_no = models.CharField(_("student number"), max_length=30)
-    name = models.CharField(_("name"), max_length=50, validators=[validate_person_name])
+    name = models.CharField(_("full name"), max_length=50, validators=[validate_person_name])
     gender = models.CharField(_("gender"), max_length=1, choices=Staff.Gender.choices, blank=True)
     school_class = models.ForeignKey(
         SchoolClass, on_delete=models.PROTECT, related_name="students", verbose_name=_("class")

@@ -50,6 +50,7 @@ def _check_deploy(tmp_path, **env):
     full = {**os.environ, "HOUQIN_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "houqin.settings",
             "HOUQIN_DEBUG": "0", "HOUQIN_SECRET_KEY": "k" * 60 + "Q9!xZ", **env}
     full.pop("HOUQIN_DB_URL", None)
+    full.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests of the same run
     return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                           cwd=ROOT, env=full, capture_output=True, text=True, timeout=120)
 
