@@ -129,6 +129,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "axes",
     "houqin.core",
     "houqin.org",
@@ -250,7 +253,26 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # One error shape for ValidationError, PermissionDenied and TransitionNotAllowed (§4.9).
+    "EXCEPTION_HANDLER": "houqin.core.api.exception_handler",
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Houqin API",
+    "DESCRIPTION": "Campus logistics (后勤) REST API. Authenticate with `Authorization: Token <key>`.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from drf-spectacular-sidecar's local copy: school intranets are often offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+# Attachments: photos and PDFs up to this size; larger uploads are refused with a message.
+HOUQIN_ATTACHMENT_MAX_BYTES = env_int("HOUQIN_ATTACHMENT_MAX_MB", 10) * 1024 * 1024
+# Lists: rows exported inline; a larger export asks for a narrower filter (a background job once
+# Platform III's job system exists).
+HOUQIN_EXPORT_INLINE_MAX = env_int("HOUQIN_EXPORT_INLINE_MAX", 10000)
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 

@@ -121,3 +121,88 @@ class LoginEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} {self.get_kind_display()}"
+
+
+def attachment_path(instance, filename: str) -> str:
+    """Stored under the record type and a random name; the original name is kept in the row."""
+    import uuid
+
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"attachments/{instance.content_type_id}/{uuid.uuid4().hex}.{ext}"
+
+
+class Attachment(models.Model):
+    """附件 (X-6): a photo or PDF on any record. Type is checked by content, images re-encoded."""
+
+    class Kind(models.TextChoices):
+        IMAGE = "image", _("Photo")
+        PDF = "pdf", _("PDF document")
+
+    school = models.ForeignKey(
+        "org.School", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("school")
+    )
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, verbose_name=_("record type"))
+    object_id = models.CharField(_("record id"), max_length=64)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
+    thumbnail = models.FileField(_("thumbnail"), upload_to=attachment_path, max_length=200, blank=True)
+    original_name = models.CharField(_("file name"), max_length=200)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    voided_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("removed by"),
+    )
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ("-uploaded_at", "-id")
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class SavedFilter(models.Model):
+    """A named list filter (query string), private to its owner or shared with the school."""
+
+    school = models.ForeignKey(
+        "org.School", on_delete=models.CASCADE, null=True, blank=True, verbose_name=_("school")
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("owner")
+    )
+    entity = models.CharField(_("list"), max_length=80)  # "org.student"
+    name = models.CharField(_("name"), max_length=50)
+    query = models.CharField(_("filter"), max_length=1000)
+    shared = models.BooleanField(_("shared with colleagues"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("saved filter")
+        verbose_name_plural = _("saved filters")
+        ordering = ("name", "id")
+        indexes = [models.Index(fields=["entity", "owner"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ListPreference(models.Model):
+    """The columns a user chose for a list, remembered per user and list."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    entity = models.CharField(max_length=80)
+    columns = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "entity"], name="core_listpref_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.entity}"
