@@ -14,3 +14,6 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+
+# A sample voidable ledger for the entity machinery's tests (tests/sampleapp); never in production.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.sampleapp"]  # noqa: F405

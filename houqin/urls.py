@@ -1,15 +1,14 @@
+from django.apps import apps
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from rest_framework.routers import DefaultRouter
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from houqin.core import views as core_views
+from houqin.core.api import entity_router
+from houqin.core.views_entity import entity_urls
 from houqin.org import api as org_api
-
-router = DefaultRouter()
-router.register("org/students", org_api.StudentViewSet, basename="student")
-router.register("org/classes", org_api.SchoolClassViewSet, basename="schoolclass")
 
 urlpatterns = [
     path("login/", core_views.LoginView.as_view(), name="login"),
@@ -18,8 +17,12 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("org/", include("houqin.org.urls")),
     path("api/me/", org_api.me, name="api_me"),
-    path("api/", include((router.urls, "api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("api/", include((entity_router().urls, "api"))),
     path("", include("houqin.core.urls")),
 ]
+if apps.is_installed("tests.sampleapp"):  # the entity machinery's test ledger (settings_test only)
+    urlpatterns.insert(0, path("sample/", include((entity_urls("sampleapp"), "sampleapp"))))
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -33,3 +33,42 @@ def object_update(
     if changed or m2m:
         audit_record(obj=obj, action=AuditEntry.Action.UPDATE, actor=actor, before=before, after=after, message=message)
     return obj, changed
+
+
+@transaction.atomic
+def object_void(*, obj: models.Model, reason: str, actor) -> models.Model:
+    """Void a ledger record (X-2): it stays, marked with who, when and why; hidden by default."""
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"void_reason": _("Give the reason for voiding.")})
+    obj = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
+    if obj.voided_at is not None:
+        raise ValidationError(_("This record is already voided."))
+    before = serialize_for_audit(obj)
+    obj.voided_at = timezone.now()
+    obj.voided_by = actor
+    obj.void_reason = reason[:200]
+    obj.save(update_fields=["voided_at", "voided_by", "void_reason"])
+    audit_record(obj=obj, action=AuditEntry.Action.VOID, actor=actor, before=before,
+                 after=serialize_for_audit(obj), message=reason)
+    return obj
+
+
+@transaction.atomic
+def object_delete(*, obj: models.Model, actor) -> None:
+    """Plain delete, only for records whose entity allows it; the audit entry keeps the last state."""
+    from django.core.exceptions import ValidationError
+    from django.db.models import ProtectedError
+    from django.utils.translation import gettext as _
+
+    before = serialize_for_audit(obj)
+    audit_record(obj=obj, action=AuditEntry.Action.DELETE, actor=actor, before=before)
+    try:
+        with transaction.atomic():
+            obj.delete()
+    except ProtectedError:
+        raise ValidationError(_("This record is still used by other records and cannot be deleted.")) from None

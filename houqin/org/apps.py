@@ -19,16 +19,7 @@ class OrgConfig(AppConfig):
         register_row_rule(SchoolClass, selectors.class_row_rule)
 
         registry.menu_group("org", _("School"), order=10)
-        for order, (label, url, perm) in enumerate([
-            (_("Buildings"), "org:building_list", "org.view_building"),
-            (_("Rooms"), "org:room_list", "org.view_room"),
-            (_("Departments"), "org:department_list", "org.view_department"),
-            (_("Staff"), "org:staff_list", "org.view_staff"),
-            (_("Classes"), "org:class_list", "org.view_schoolclass"),
-            (_("Students"), "org:student_list", "org.view_student"),
-            (_("Terms and holidays"), "org:term_list", "org.view_term"),
-        ]):
-            registry.menu_item("org", MenuItem(label=label, url_name=url, perm=perm, order=order))
+        from . import entities  # noqa: F401 - registers the org entities and their menu entries
         registry.menu_group("admin", _("Administration"), order=900)
         registry.menu_item("admin", MenuItem(_("Modules in use"), "org:school_settings", "org.change_school", order=10))
         registry.menu_item("admin", MenuItem(_("Locked logins"), "core:lockouts", "org.manage_accounts", order=20))
@@ -37,7 +28,7 @@ class OrgConfig(AppConfig):
         for order, (label, func, url) in enumerate([
             (_("Buildings"), selectors.buildings_count, "org:building_list"),
             (_("Rooms"), selectors.rooms_count, "org:room_list"),
-            (_("Classes"), selectors.classes_count, "org:class_list"),
+            (_("Classes"), selectors.classes_count, "org:schoolclass_list"),
             (_("Students"), selectors.students_count, "org:student_list"),
             (_("Staff"), selectors.staff_count, "org:staff_list"),
         ]):

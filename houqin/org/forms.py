@@ -1,29 +1,34 @@
 from django import forms
-from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
+from houqin.core.entities import EntityForm
 from houqin.core.registry import registry
 
+from . import selectors
 from .choices import IdentityDocumentType
-from .models import Department, Holiday, Room, SchoolClass, Staff, Student, Term
+from .models import Department, Room, SchoolClass, Staff, Student, Term
+from .validators import mask_identity_number
 
 
 def role_choices():
     return [(r.code, r.label) for r in sorted(registry.roles.values(), key=lambda r: r.order)]
 
 
-class StaffForm(forms.ModelForm):
+class StaffEntityForm(EntityForm):
+    """Staff with their account's roles; uniqueness and the account are checked by the service."""
+
     roles = forms.MultipleChoiceField(label=_("Roles"), choices=role_choices, required=False,
                                       widget=forms.CheckboxSelectMultiple)
 
     class Meta:
         model = Staff
         fields = ["staff_no", "name", "gender", "mobile", "title", "departments", "is_outsourced", "company", "joined_on"]
-        widgets = {"departments": forms.CheckboxSelectMultiple, "joined_on": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"departments": forms.CheckboxSelectMultiple}
 
-    def __init__(self, *args, school=None, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["departments"].queryset = Department.objects.filter(school=school)
+        school_id = self.user.school_id if self.user is not None else None
+        self.fields["departments"].queryset = Department.objects.filter(school_id=school_id)
         self.fields["mobile"].validators = []  # normalised and validated by the service
         if self.instance.pk:
             self.fields["roles"].initial = list(self.instance.user.groups.values_list("name", flat=True))
@@ -35,11 +40,12 @@ class StaffForm(forms.ModelForm):
         return data
 
     def _post_clean(self):
-        # Model validation (uniqueness, school) happens in the service with the school set.
-        pass
+        pass  # model validation (uniqueness, school, account) happens in the service
 
 
-class StudentForm(forms.ModelForm):
+class StudentEntityForm(EntityForm):
+    """A student; a masked identity number left unchanged keeps the stored number."""
+
     class Meta:
         model = Student
         fields = [
@@ -47,15 +53,49 @@ class StudentForm(forms.ModelForm):
             "is_boarder", "dorm_room", "guardian_name", "guardian_phone",
         ]
 
-    def __init__(self, *args, school=None, classes=None, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["school_class"].queryset = classes if classes is not None else SchoolClass.objects.none()
-        self.fields["dorm_room"].queryset = Room.objects.filter(school=school, kind=Room.Kind.DORM)
+        if self.user is not None:
+            from houqin.core.permissions import scope
+
+            self.fields["school_class"].queryset = scope(
+                SchoolClass.objects.filter(status=SchoolClass.Status.ACTIVE), self.user, "view")
+            self.fields["school_class"].widget.label_for = lambda pk: SchoolClass.objects.filter(pk=pk).first()
+            self.fields["dorm_room"].queryset = Room.objects.filter(school_id=self.user.school_id, kind=Room.Kind.DORM)
         self.fields["id_type"].choices = IdentityDocumentType.choices
         self.fields["guardian_phone"].validators = []
+        self.masked = ""
+        if self.instance.pk and self.instance.id_number and self.user is not None \
+                and not selectors.can_see_identity(self.user, self.instance):
+            self.masked = mask_identity_number(self.instance.id_number)
+            self.initial["id_number"] = self.masked
+
+    def clean_id_number(self):
+        value = (self.cleaned_data.get("id_number") or "").strip()
+        if self.masked and value == self.masked:
+            return self.instance.id_number
+        return value
 
     def _post_clean(self):
-        pass
+        pass  # identity numbers and uniqueness are checked by the service
+
+
+class SchoolClassEntityForm(EntityForm):
+    class Meta:
+        model = SchoolClass
+        fields = ["intake_year", "major", "number", "department", "head_teacher", "room"]
+
+    def _post_clean(self):
+        self.instance.name = SchoolClass.make_name(
+            self.cleaned_data.get("intake_year") or 0, self.cleaned_data.get("major") or "",
+            self.cleaned_data.get("number") or 0)
+        super()._post_clean()
+
+
+class TermEntityForm(EntityForm):
+    class Meta:
+        model = Term
+        fields = ["school_year", "season", "start_on", "mid_on", "end_on"]
 
 
 class StatusChangeForm(forms.Form):
@@ -77,45 +117,8 @@ class IntakeForm(forms.Form):
         self.fields["department"].queryset = Department.objects.filter(school=school, kind=Department.Kind.MAJOR)
 
 
-class TermForm(forms.ModelForm):
-    class Meta:
-        model = Term
-        fields = ["school_year", "season", "start_on", "mid_on", "end_on"]
-        widgets = {f: forms.DateInput(attrs={"type": "date"}) for f in ("start_on", "mid_on", "end_on")}
-
-    def clean(self):
-        data = super().clean()
-        s, m, e = data.get("start_on"), data.get("mid_on"), data.get("end_on")
-        if s and m and e and not (s < m < e):
-            self.add_error("mid_on", _("The dates must be in order: start, mid-term, end."))
-        return data
-
-    def _post_clean(self):
-        pass
-
-
-class HolidayForm(forms.ModelForm):
-    class Meta:
-        model = Holiday
-        fields = ["name", "kind", "start_on", "end_on"]
-        widgets = {f: forms.DateInput(attrs={"type": "date"}) for f in ("start_on", "end_on")}
-
-    def clean(self):
-        data = super().clean()
-        if data.get("start_on") and data.get("end_on") and data["start_on"] > data["end_on"]:
-            self.add_error("end_on", _("The end date cannot be before the start date."))
-        return data
-
-    def _post_clean(self):
-        pass
-
-
 class ModulesForm(forms.Form):
     enabled = forms.MultipleChoiceField(
         label=_("Modules in use"), required=False, widget=forms.CheckboxSelectMultiple,
         choices=lambda: [(m.code, m.label) for m in registry.modules.values()],
     )
-
-
-def groups_for(codes):
-    return Group.objects.filter(name__in=codes)

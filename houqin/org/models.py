@@ -4,6 +4,7 @@ import datetime
 
 from django.contrib.auth.models import AbstractUser, Group
 from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -363,6 +364,10 @@ class Term(SchoolScopedModel):
             ),
         ]
 
+    def clean(self) -> None:
+        if self.start_on and self.mid_on and self.end_on and not (self.start_on < self.mid_on < self.end_on):
+            raise ValidationError({"mid_on": _("The dates must be in order: start, mid-term, end.")})
+
     def __str__(self) -> str:
         # The school year runs from September to August (domain-rules §6.6).
         return f"{self.school_year}-{self.school_year + 1}{self.get_season_display()}"
@@ -398,6 +403,10 @@ class Holiday(SchoolScopedModel):
         constraints = [
             models.CheckConstraint(condition=Q(start_on__lte=F("end_on")), name="org_holiday_dates_in_order"),
         ]
+
+    def clean(self) -> None:
+        if self.start_on and self.end_on and self.start_on > self.end_on:
+            raise ValidationError({"end_on": _("The end date cannot be before the start date.")})
 
     def __str__(self) -> str:
         return self.name

@@ -122,13 +122,13 @@ def search_people(request, query: str, limit: int):
         qs = staff_visible(user).filter(
             Q(name__icontains=query) | Q(staff_no__iexact=query) | Q(search_keys__contains=needle)
         )[:limit]
-        results += [(s.name, s.staff_no, reverse("org:staff_detail", args=[s.pk])) for s in qs]
+        results += [(s.name, s.staff_no, reverse("org:staff", args=[s.pk])) for s in qs]
     if user.has_perm("org.view_student"):
         qs = students_visible(user).filter(
             Q(name__icontains=query) | Q(student_no__iexact=query) | Q(search_keys__contains=needle)
         )[:limit]
         results += [
-            (s.name, f"{s.school_class.name} {s.student_no}", reverse("org:student_detail", args=[s.pk])) for s in qs
+            (s.name, f"{s.school_class.name} {s.student_no}", reverse("org:student", args=[s.pk])) for s in qs
         ]
     return results[:limit]
 
@@ -140,7 +140,7 @@ def search_places(request, query: str, limit: int):
     if not user.has_perm("org.view_room"):
         return []
     qs = scope(Room.objects.all(), user).filter(Q(code__icontains=query) | Q(name__icontains=query))[:limit]
-    return [(str(r), r.get_kind_display(), reverse("org:room_detail", args=[r.pk])) for r in qs]
+    return [(str(r), r.get_kind_display(), reverse("org:room", args=[r.pk])) for r in qs]
 
 
 def search_classes(request, query: str, limit: int):
@@ -148,4 +148,4 @@ def search_classes(request, query: str, limit: int):
 
     user = request.user
     qs = scope(SchoolClass.objects.all(), user).filter(Q(name__icontains=query) | Q(major__icontains=query))[:limit]
-    return [(c.name, c.get_status_display(), reverse("org:class_detail", args=[c.pk])) for c in qs]
+    return [(c.name, c.get_status_display(), reverse("org:schoolclass", args=[c.pk])) for c in qs]

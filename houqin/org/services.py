@@ -226,6 +226,24 @@ def _clean_identity(data: dict, *, actor) -> dict:
     return data
 
 
+def student_prepare(student: Student, *, actor) -> Student:
+    """Identity number, guardian phone and pinyin keys of an unsaved student (imports use it too)."""
+    data = _clean_identity({
+        "id_type": student.id_type, "id_number": student.id_number,
+        "id_checksum_override": student.id_checksum_override, "birth_date": student.birth_date,
+        "gender": student.gender,
+    }, actor=actor)
+    for name, value in data.items():
+        setattr(student, name, value)
+    if student.guardian_phone:
+        try:
+            student.guardian_phone = normalize_mobile(student.guardian_phone)
+        except ValidationError as exc:
+            raise ValidationError({"guardian_phone": exc.messages}) from None
+    student.search_keys = search_keys(student.name or "")
+    return student
+
+
 @transaction.atomic
 def student_create(*, school: School, actor, **data) -> Student:
     data = _clean_identity(dict(data), actor=actor)

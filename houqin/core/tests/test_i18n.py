@@ -28,7 +28,12 @@ def test_compiled_catalogue_matches_the_po_file():
     po = polib.pofile(str(PO))
     with MO.open("rb") as f:
         mo = gettext.GNUTranslations(f)
-    stale = [e.msgid for e in po if e.msgid and mo.gettext(e.msgid) != e.msgstr]
+    stale = [
+        e.msgid for e in po if e.msgid and (
+            mo.ngettext(e.msgid, e.msgid_plural, 1) != e.msgstr_plural.get(0, e.msgstr_plural.get("0"))
+            if e.msgid_plural else mo.gettext(e.msgid) != e.msgstr
+        )
+    ]
     assert not stale, f"run scripts/compile_catalogue.py; stale: {stale[:10]}"
 
 

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from houqin.org.demo import DEMO_LOGINS
-from houqin.org.models import Building, Department, Room, SchoolClass, Staff, Student
+from houqin.org.models import Building, Room, SchoolClass, Staff, Student
 
 ROLES = [role for _, role, *_ in DEMO_LOGINS]
 
@@ -14,31 +14,37 @@ def _first(model):
 
 
 # (url name, argument factory or None, permission needed; None = any logged-in user)
-PAGES = [
+SHELL_PAGES = [
     ("core:dashboard", None, None),
     ("core:search", None, None),
     ("password_change", None, None),
     ("core:login_log", None, "core.view_loginevent"),
     ("core:lockouts", None, "org.manage_accounts"),
-    ("org:building_list", None, "org.view_building"),
-    ("org:building_detail", lambda: [_first(Building)], "org.view_building"),
-    ("org:room_list", None, "org.view_room"),
-    ("org:room_detail", lambda: [_first(Room)], "org.view_room"),
-    ("org:department_list", None, "org.view_department"),
-    ("org:department_detail", lambda: [_first(Department)], "org.view_department"),
-    ("org:staff_list", None, "org.view_staff"),
-    ("org:staff_add", None, "org.add_staff"),
-    ("org:staff_detail", lambda: [_first(Staff)], "org.view_staff"),
-    ("org:staff_edit", lambda: [_first(Staff)], "org.change_staff"),
-    ("org:class_list", None, "org.view_schoolclass"),
     ("org:class_intake", None, "org.turnover_schoolyear"),
-    ("org:student_list", None, "org.view_student"),
-    ("org:student_add", None, "org.add_student"),
-    ("org:term_list", None, "org.view_term"),
-    ("org:term_add", None, "org.add_term"),
-    ("org:holiday_add", None, "org.add_holiday"),
     ("org:school_settings", None, "org.change_school"),
 ]
+
+
+def _entity_pages():
+    """Every generated page of every org entity, with the permission it needs (architecture §4.4)."""
+    from houqin.core.entities import registry
+
+    pages = []
+    for entity in registry.for_app("org"):
+        first = (lambda m: lambda: [_first(m)])(entity.model)
+        for action, needs_pk, perm in [
+            ("list", False, "view"), ("export", False, "view"), ("detail", True, "view"),
+            ("history", True, "view"), ("add", False, "add"), ("edit", True, "change"),
+            ("import", False, "add"), ("void", True, "void"),
+        ]:
+            if action not in entity.views:
+                continue
+            pages.append((entity.url_name(action), first if needs_pk else None, entity.perm(perm)))
+    return pages
+
+
+PAGES = SHELL_PAGES + _entity_pages()
+SCHOOL_ONLY = ("_add", "_import")  # creating needs a school: 教育局 users read only
 
 
 @pytest.mark.parametrize("url_name,args,perm", PAGES, ids=[p[0] for p in PAGES])
@@ -58,11 +64,19 @@ def test_every_page_for_every_role(client, personas, role):
         url = reverse(url_name, args=args() if args else None)
         response = client.get(url)
         allowed = perm is None or user.has_perm(perm)
-        if allowed and url_name.endswith("_detail") or url_name.endswith("_edit"):
+        if url_name.endswith(SCHOOL_ONLY) and user.school_id is None:
+            allowed = False
+        if url_name.split(":")[-1] in {e.model_name for e in _registry()} or url_name.endswith(("_edit", "_history")):
             # Row scoping may still hide a record from an allowed role: then 404, never 500.
             assert response.status_code in ((200, 404) if allowed else (403,)), (role, url_name, response.status_code)
         else:
             assert response.status_code == (200 if allowed else 403), (role, url_name, response.status_code)
+
+
+def _registry():
+    from houqin.core.entities import registry
+
+    return registry.for_app("org")
 
 
 def test_navigation_shows_only_allowed_modules(client, personas):
@@ -73,7 +87,7 @@ def test_navigation_shows_only_allowed_modules(client, personas):
     assert reverse("org:room_list") in html
     client.force_login(personas["logistics_director"])
     html = client.get(reverse("core:dashboard")).content.decode()
-    for name in ("org:building_list", "org:room_list", "org:staff_list", "org:class_list", "org:student_list"):
+    for name in ("org:building_list", "org:room_list", "org:staff_list", "org:schoolclass_list", "org:student_list"):
         assert reverse(name) in html
 
 
@@ -86,7 +100,7 @@ def test_dashboard_shows_real_counts_with_links(client, personas, school):
     for model, url_name, filt in [
         (Building, "org:building_list", {}),
         (Room, "org:room_list", {}),
-        (SchoolClass, "org:class_list", {"status": "active"}),
+        (SchoolClass, "org:schoolclass_list", {"status": "active"}),
         (Student, "org:student_list", {"status": "enrolled"}),
         (Staff, "org:staff_list", {"status": "active"}),
     ]:

@@ -25,14 +25,14 @@ def test_class_teacher_list_holds_only_own_class(client, personas, own_and_other
     html = client.get(reverse("org:student_list") + "?status=").content.decode()
     assert own.name in html
     for s in Student.objects.exclude(school_class=own.school_class)[:20]:
-        assert reverse("org:student_detail", args=[s.pk]) not in html
+        assert reverse("org:student", args=[s.pk]) not in html
 
 
 def test_class_teacher_cannot_open_another_class_student_by_url(client, personas, own_and_other):
     own, other = own_and_other
     client.force_login(personas["class_teacher"])
-    assert client.get(reverse("org:student_detail", args=[own.pk])).status_code == 200
-    assert client.get(reverse("org:student_detail", args=[other.pk])).status_code == 404
+    assert client.get(reverse("org:student", args=[own.pk])).status_code == 200
+    assert client.get(reverse("org:student", args=[other.pk])).status_code == 404
     assert client.get(reverse("org:student_edit", args=[other.pk])).status_code == 404
     assert client.post(reverse("org:student_status", args=[other.pk]),
                        {"transition": "suspend", "note": "x"}).status_code == 404
@@ -66,19 +66,19 @@ def test_api_token_auth_and_scoping(client, personas, own_and_other):
 def test_teacher_has_no_student_lists(client, personas):
     client.force_login(personas["teacher"])
     assert client.get(reverse("org:student_list")).status_code == 403
-    assert client.get("/api/org/students/").json()["count"] == 0
+    assert client.get("/api/org/students/").status_code == 403
 
 
 def test_identity_masked_for_director_shown_to_accountant(client, personas, own_and_other):
     own, _ = own_and_other
     masked = mask_identity_number(own.id_number)
     client.force_login(personas["logistics_director"])
-    html = client.get(reverse("org:student_detail", args=[own.pk])).content.decode()
+    html = client.get(reverse("org:student", args=[own.pk])).content.decode()
     assert masked in html and own.id_number not in html
     api = client.get(f"/api/org/students/{own.pk}/").json()
     assert api["id_number"] == masked
     client.force_login(personas["accountant"])
-    html = client.get(reverse("org:student_detail", args=[own.pk])).content.decode()
+    html = client.get(reverse("org:student", args=[own.pk])).content.decode()
     assert own.id_number in html
 
 
@@ -86,7 +86,7 @@ def test_director_reveal_is_logged(client, personas, own_and_other):
     own, _ = own_and_other
     director = personas["logistics_director"]
     client.force_login(director)
-    html = client.post(reverse("org:student_detail", args=[own.pk]), {"reveal": "1"}).content.decode()
+    html = client.post(reverse("org:student", args=[own.pk]), {"reveal": "1"}).content.decode()
     assert own.id_number in html
     entry = AuditEntry.objects.filter(action=AuditEntry.Action.REVEAL, object_id=str(own.pk)).get()
     assert entry.actor == director
@@ -95,7 +95,7 @@ def test_director_reveal_is_logged(client, personas, own_and_other):
 def test_clerk_cannot_reveal(client, personas, own_and_other):
     own, _ = own_and_other
     client.force_login(personas["logistics_clerk"])
-    assert client.post(reverse("org:student_detail", args=[own.pk]), {"reveal": "1"}).status_code == 403
+    assert client.post(reverse("org:student", args=[own.pk]), {"reveal": "1"}).status_code == 403
     assert not AuditEntry.objects.filter(action=AuditEntry.Action.REVEAL).exists()
 
 
@@ -115,7 +115,7 @@ def test_other_school_rows_are_invisible(client, personas, school):
     other = School.objects.create(name="另一所学校", code="9999999")
     room = Room.objects.create(school=other, code="X101", name="外校教室")
     client.force_login(personas["logistics_director"])
-    assert client.get(reverse("org:room_detail", args=[room.pk])).status_code == 404
+    assert client.get(reverse("org:room", args=[room.pk])).status_code == 404
     # The education bureau reads across schools.
     client.force_login(personas["bureau"])
-    assert client.get(reverse("org:room_detail", args=[room.pk])).status_code == 200
+    assert client.get(reverse("org:room", args=[room.pk])).status_code == 200

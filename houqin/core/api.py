@@ -1,0 +1,179 @@
+"""Generated REST API per entity (X-8, architecture §4.9).
+
+``/api/<app>/<path>/``: list (the list page's FilterSet and search), retrieve, create, update and,
+for ledgers, ``POST {id}/void/``. Writes are validated by the entity's own form — the same
+validation as the page — and call the same entity services; errors are field messages with 400.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.forms.models import model_to_dict
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter
+from rest_framework.views import exception_handler as drf_exception_handler
+
+ACTION_PERMS = {
+    "list": "view", "retrieve": "view", "create": "add", "update": "change", "partial_update": "change",
+    "void": "void", "destroy": "delete", "metadata": "view",
+}
+
+
+def exception_handler(exc, context):
+    """One error shape: ``{"detail": ..., "errors": {field: [messages]}}`` (HackSoft style)."""
+    if isinstance(exc, DjangoValidationError):
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        exc = exceptions.ValidationError(errors)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif exc.__class__.__name__ == "TransitionNotAllowed":
+        exc = exceptions.ValidationError({"non_field_errors": [str(exc)]})
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.ValidationError):
+        detail = response.data
+        if isinstance(detail, list):
+            detail = {"non_field_errors": detail}
+        response.data = {"detail": _("Please correct the errors below."), "errors": detail}
+    return response
+
+
+class EntityPermission(permissions.BasePermission):
+    def has_permission(self, request, view):
+        if request.method.lower() not in view.http_method_names:
+            return True  # answered 405 by the view: a ledger record is never deleted
+        act = ACTION_PERMS.get(view.action, "view")
+        return bool(request.user and request.user.is_authenticated
+                    and request.user.has_perm(view.entity.perm(act)))
+
+
+class EntitySerializer(serializers.ModelSerializer):
+    """Output and schema. Values the entity computes per user (masked numbers) come from it."""
+
+    entity = None
+    label = serializers.SerializerMethodField(help_text="The record's name as shown in pages.")
+
+    def get_label(self, obj) -> str:
+        return str(obj)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        for name in self.entity.computed_api_fields():
+            data[name] = self.entity.value(instance, name, user)
+        return data
+
+
+def build_serializer(entity):
+    fields = list(entity.api_fields or dict.fromkeys(entity.form_fields + entity.list_columns))
+    fields = [f for f in fields if entity.field(f) is not None]
+    read_only = [f for f in fields if f not in entity.form_fields]
+    extra = ["status"] if entity.field("status") is not None and "status" not in fields else []
+    voided = ["voided_at", "void_reason"] if entity.is_voidable else []
+    meta = type("Meta", (), {
+        "model": entity.model,
+        "fields": ["id", "label", *fields, *extra, *voided, "created_at", "updated_at"],
+        "read_only_fields": [*read_only, *extra, *voided, "created_at", "updated_at"],
+    })
+    name = f"{entity.model.__name__}Serializer"
+    return type(name, (EntitySerializer,), {"Meta": meta, "entity": entity, "__module__": __name__})
+
+
+class VoidSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200)
+
+
+class EntityViewSet(viewsets.ModelViewSet):
+    entity = None
+    permission_classes = [permissions.IsAuthenticated, EntityPermission]
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    def get_queryset(self):
+        e = self.entity
+        act = ACTION_PERMS.get(self.action, "view")
+        qs = e.queryset(self.request.user, act)
+        if self.action == "list" and e.is_voidable and self.request.query_params.get("voided") not in ("all", "only"):
+            qs = qs.filter(voided_at__isnull=True)
+        return qs.order_by(*e.default_ordering(), "pk")
+
+    def _form(self, data, instance=None):
+        e = self.entity
+        if instance is not None:
+            initial = model_to_dict(instance, fields=list(e.form_fields))
+            for name, value in list(initial.items()):
+                if isinstance(value, list):
+                    initial[name] = [getattr(v, "pk", v) for v in value]
+            initial.update(dict(data.items()))
+            data = initial
+        form = e.form_for(self.request.user, data=data, instance=instance)
+        if not form.is_valid():
+            raise exceptions.ValidationError({k: [str(m) for m in v] for k, v in form.errors.items()})
+        return form
+
+    def create(self, request, *args, **kwargs):
+        e = self.entity
+        if not e.can_add or request.user.school_id is None:
+            raise exceptions.PermissionDenied()
+        form = self._form(request.data)
+        obj = e.create(data=form.cleaned_data, actor=request.user, school=request.user.school)
+        return Response(self.get_serializer(obj).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        e = self.entity
+        if not e.can_edit:
+            raise exceptions.PermissionDenied()
+        obj = self.get_object()
+        if getattr(obj, "voided_at", None):
+            raise exceptions.ValidationError({"non_field_errors": [_("A voided record cannot be changed.")]})
+        data = request.data
+        if not kwargs.get("partial"):
+            missing = [f for f in e.form_fields if f not in data and e.form_class.base_fields[f].required]
+            if missing:
+                raise exceptions.ValidationError({f: [_("This field is required.")] for f in missing})
+        form = self._form(data, instance=type(obj)._default_manager.get(pk=obj.pk))
+        e.update(obj=obj, data=form.cleaned_data, actor=request.user)
+        obj.refresh_from_db()
+        return Response(self.get_serializer(obj).data)
+
+
+def void(self, request, pk=None):
+    """Void the record with a reason (ledger records are never deleted)."""
+    obj = self.get_object()
+    payload = VoidSerializer(data=request.data)
+    payload.is_valid(raise_exception=True)
+    self.entity.void(obj=obj, reason=payload.validated_data["reason"], actor=request.user)
+    obj.refresh_from_db()
+    return Response(self.entity.serializer_class(obj, context=self.get_serializer_context()).data)
+
+
+def build_viewset(entity):
+    attrs = {
+        "entity": entity,
+        "serializer_class": entity.serializer_class,
+        "filterset_class": entity.filterset_class,
+        "__module__": __name__,
+    }
+    if entity.is_voidable:
+        attrs["void"] = action(detail=True, methods=["post"], serializer_class=VoidSerializer)(void)
+    viewset = type(f"{entity.model.__name__}ViewSet", (EntityViewSet,), attrs)
+    try:
+        from drf_spectacular.utils import extend_schema
+
+        viewset = extend_schema(tags=[str(entity.meta.app_config.verbose_name)])(viewset)
+    except ImportError:  # pragma: no cover - drf-spectacular is a dependency
+        pass
+    return viewset
+
+
+def entity_router() -> DefaultRouter:
+    from .entities import registry
+
+    router = DefaultRouter()
+    for entity in registry:
+        router.register(f"{entity.app_label}/{entity.url_path}", entity.viewset_class,
+                        basename=f"{entity.app_label}-{entity.model_name}")
+    return router

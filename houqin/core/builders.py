@@ -1,0 +1,136 @@
+"""Build the named classes of an entity (architecture §4.4). An explicit class on the entity wins."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db import models
+from django.db.models import Q
+from django.forms import modelform_factory
+from django.utils.translation import gettext_lazy as _
+
+from .widgets import LazySelect
+
+MAX_QUERY = 50  # a search box value longer than this is cut: nobody types 50 characters to find a name
+
+
+def school_queryset(model):
+    """Related choices of the request user's school (lazy: evaluated per request)."""
+
+    def _qs(request):
+        qs = model._default_manager.all()
+        user = getattr(request, "user", None)
+        if user is not None and any(f.name == "school" for f in model._meta.concrete_fields):
+            if getattr(user, "school_id", None):
+                qs = qs.filter(school_id=user.school_id)
+            elif not user.is_superuser and not (hasattr(user, "has_role") and user.has_role("bureau")):
+                qs = qs.none()
+        return qs
+
+    return _qs
+
+
+class EntityFilterSet(django_filters.FilterSet):
+    """Base of every generated filterset: search box, voided rows hidden unless asked for."""
+
+    entity = None
+
+    def filter_search(self, queryset, name, value):
+        value = (value or "").strip()[:MAX_QUERY]
+        if not value:
+            return queryset
+        cond = Q()
+        for field_name in self.entity.search_fields:
+            if field_name == "search_keys":
+                # Pinyin keys are stored lower-case without spaces: "Zhang San" and "zs" find 张三.
+                key = value.lower().replace(" ", "")
+                if key.isascii():
+                    cond |= Q(search_keys__contains=key)
+            else:
+                cond |= Q(**{f"{field_name}__icontains": value})
+        return queryset.filter(cond) if cond else queryset
+
+    def filter_voided(self, queryset, name, value):
+        return queryset  # applied in filter_queryset, also when the parameter is absent
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if self.entity is not None and self.entity.is_voidable:
+            shown = self.form.cleaned_data.get("voided") if hasattr(self.form, "cleaned_data") else ""
+            if shown == "only":
+                queryset = queryset.filter(voided_at__isnull=False)
+            elif shown != "all":
+                queryset = queryset.filter(voided_at__isnull=True)
+        return queryset
+
+
+def build_filterset(entity):
+    attrs = {"entity": entity}
+    attrs["q"] = django_filters.CharFilter(method="filter_search", label=_("Search"))
+    for name in entity.filter_fields:
+        f = entity.field(name)
+        label = entity.header(name)
+        if f.is_relation:
+            model = f.related_model
+            field_name = name if not f.many_to_many else name
+            attrs[name] = django_filters.ModelChoiceFilter(
+                field_name=field_name, queryset=school_queryset(model), label=label,
+                widget=LazySelect(model=model, label_for=lambda pk, m=model: m._default_manager.filter(pk=pk).first()),
+            )
+        elif f.choices:
+            attrs[name] = django_filters.ChoiceFilter(choices=f.choices, label=label, empty_label=_("All"))
+        elif isinstance(f, models.DateField):
+            attrs[name] = django_filters.DateFromToRangeFilter(
+                label=label, widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"})
+            )
+        elif isinstance(f, models.BooleanField):
+            attrs[name] = django_filters.BooleanFilter(
+                label=label, widget=forms.Select(choices=[("", _("All")), ("true", _("Yes")), ("false", _("No"))])
+            )
+        else:
+            attrs[name] = django_filters.CharFilter(label=label, lookup_expr="icontains")
+    if entity.is_voidable:
+        attrs["voided"] = django_filters.ChoiceFilter(
+            method="filter_voided", label=_("Voided records"), empty_label=_("Hidden"),
+            choices=[("all", _("Shown")), ("only", _("Only voided"))],
+        )
+    attrs["Meta"] = type("Meta", (), {"model": entity.model, "fields": []})
+    return type(f"{entity.model.__name__}FilterSet", (EntityFilterSet,), attrs)
+
+
+def build_form(entity):
+    from .entities import EntityForm
+
+    return modelform_factory(entity.model, form=EntityForm, fields=list(entity.form_fields))
+
+
+def build(entity) -> None:
+    """Fill in every class the entity did not give explicitly."""
+    cls = type(entity)
+    name = entity.model.__name__
+    if cls.filterset_class is None:
+        cls.filterset_class = build_filterset(entity)
+    if cls.form_class is None:
+        form = build_form(entity)
+        form.__name__ = form.__qualname__ = f"{name}Form"
+        cls.form_class = form
+    if cls.import_form_class is None and entity.import_fields:
+        from .importing import build_import_form
+
+        cls.import_form_class = build_import_form(entity)
+    if cls.serializer_class is None:
+        from .api import build_serializer
+
+        cls.serializer_class = build_serializer(entity)
+    if cls.viewset_class is None:
+        from .api import build_viewset
+
+        cls.viewset_class = build_viewset(entity)
+    from .views_entity import build_views
+
+    built = build_views(entity)
+    for key, view in (cls.views or {}).items():
+        if getattr(view, "entity", None) is None:
+            view.entity = entity
+        built[key] = view
+    cls.views = built

@@ -1,0 +1,502 @@
+"""Declare an entity once (architecture §4.4): list, detail, form, void, import, export, print, API.
+
+An app writes one ``Entity`` subclass per model in ``<app>/entities.py`` and decorates it with
+``@register``. From it the registry builds real, named classes that can be reached in a shell
+(``registry[Student].form_class``) and replaced one by one by setting the attribute on the entity:
+
+- ``<Model>FilterSet`` (django-filter), shared by the list page, export, print and the API;
+- ``<Model>Form`` (create/edit) and ``<Model>ImportForm`` (one Excel row, natural keys);
+- ``<Model>Serializer`` and ``<Model>ViewSet`` (``/api/<app>/<path>/``);
+- the views ``<Model>ListView`` … ``<Model>HistoryView`` and their URLs ``<app>:<model>_list`` …;
+- the menu entry and the permissions (``<app>.view_<model>`` …, ``void_<model>`` for ledgers).
+
+Writes go only through the entity's ``create``/``update``/``void``/``delete`` methods, whose
+defaults are the ``core.crud`` services; an entity overrides one to call its app's service.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from django import forms
+from django.db import models
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from . import crud
+from .permissions import perm_name, scope
+
+VOID = "void"
+DELETE = "delete"
+
+
+# Declarations -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Menu:
+    group: str  # menu group key, e.g. "org"
+    label: Any
+    order: int = 100
+    module: str | None = None  # hidden when the school switched this module off
+
+
+@dataclass(frozen=True)
+class Fields:
+    """A panel of fields on the detail page."""
+
+    names: tuple[str, ...]
+    title: Any = ""
+
+    def __init__(self, *names: str, title: Any = "") -> None:
+        object.__setattr__(self, "names", names)
+        object.__setattr__(self, "title", title)
+
+
+@dataclass(frozen=True)
+class Related:
+    """A panel listing related records (reverse relation ``accessor``) with their own entity's columns."""
+
+    accessor: str
+    title: Any = ""
+    columns: tuple[str, ...] = ()
+    limit: int = 50
+
+
+@dataclass
+class Column:
+    """One column of a list: header, how to sort it, whether numbers align right."""
+
+    name: str
+    header: str
+    sort: str | None  # order_by expression, or None when not sortable
+    kind: str = "text"  # text | int | decimal | date | datetime | bool | choice | fk
+    align: str = "left"
+
+
+@dataclass
+class ImportProblem:
+    row: int  # spreadsheet row number as the user sees it (0: the whole file)
+    column: str  # header, or "" for the whole row
+    message: str
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    problems: list[ImportProblem] = field(default_factory=list)
+    preview: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    accounts: list[tuple[str, str, str]] = field(default_factory=list)  # imported staff: username, name, password
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class Entity:
+    """The declaration. Class attributes are the configuration; methods are the hooks."""
+
+    model: ClassVar[type[models.Model]]
+    menu: ClassVar[Menu | None] = None
+    path: ClassVar[str | None] = None  # URL segment; default "<model_name>s"
+    list_columns: ClassVar[tuple[str, ...]] = ()
+    extra_columns: ClassVar[tuple[str, ...]] = ()  # offered in the column chooser, hidden by default
+    search_fields: ClassVar[tuple[str, ...]] = ()  # icontains; "search_keys" matches pinyin keys
+    filter_fields: ClassVar[tuple[str, ...]] = ()
+    form_fields: ClassVar[tuple[str, ...]] = ()
+    import_fields: ClassVar[tuple[str, ...]] = ()
+    import_key: ClassVar[str | None] = None  # business key: a re-import updates the row with this key
+    natural_keys: ClassVar[dict[str, str]] = {}  # fk field -> related field used in Excel
+    api_fields: ClassVar[tuple[str, ...] | None] = None  # default: form_fields + read-only columns
+    detail_panels: ClassVar[tuple] = ()
+    deletion: ClassVar[str | None] = None  # VOID for ledgers, DELETE where allowed, None: neither
+    select_related: ClassVar[tuple[str, ...]] = ()
+    ordering: ClassVar[tuple[str, ...]] = ()
+    title_field: ClassVar[str | None] = None
+    status_colors: ClassVar[dict[str, str]] = {}  # status value -> Tabler badge colour
+    status_field: ClassVar[str] = "status"
+    can_add: ClassVar[bool] = True
+    can_edit: ClassVar[bool] = True
+    can_import: ClassVar[bool] = True
+    example_row: ClassVar[dict[str, Any]] = {}  # import template example, by field name
+    derived_fields: ClassVar[tuple[str, ...]] = ()  # set by import_prepare (e.g. pinyin keys)
+    lookup_public: ClassVar[bool] = False  # names offered in any form of the school (rooms, staff)
+    print_landscape: ClassVar[bool | None] = None
+
+    # Built by the registry (or given explicitly to replace the generated class).
+    filterset_class: ClassVar[type | None] = None
+    form_class: ClassVar[type | None] = None
+    import_form_class: ClassVar[type | None] = None
+    serializer_class: ClassVar[type | None] = None
+    viewset_class: ClassVar[type | None] = None
+    views: ClassVar[dict[str, type]] = {}
+
+    # names ----------------------------------------------------------------------------------
+    @property
+    def meta(self):
+        return self.model._meta
+
+    @property
+    def app_label(self) -> str:
+        return self.meta.app_label
+
+    @property
+    def model_name(self) -> str:
+        return self.meta.model_name
+
+    @property
+    def key(self) -> str:
+        return f"{self.app_label}.{self.model_name}"
+
+    @property
+    def url_path(self) -> str:
+        return self.path or f"{self.model_name}s"
+
+    def url_name(self, action: str) -> str:
+        return f"{self.app_label}:{self.model_name}" + ("" if action == "detail" else f"_{action}")
+
+    def perm(self, action: str) -> str:
+        return perm_name(self.model, action)
+
+    @property
+    def verbose_name(self) -> str:
+        return str(self.meta.verbose_name)
+
+    @property
+    def verbose_name_plural(self) -> str:
+        return str(self.meta.verbose_name_plural)
+
+    @property
+    def is_voidable(self) -> bool:
+        return self.deletion == VOID
+
+    # querysets ------------------------------------------------------------------------------
+    def base_queryset(self) -> models.QuerySet:
+        qs = self.model._default_manager.all()
+        if self.select_related:
+            qs = qs.select_related(*self.select_related)
+        return qs
+
+    def queryset(self, user, action: str = "view") -> models.QuerySet:
+        """The one scoping function (role + school + row rule) applied to this entity."""
+        return scope(self.base_queryset(), user, action)
+
+    def default_ordering(self) -> tuple[str, ...]:
+        return tuple(self.ordering or self.meta.ordering or ("pk",))
+
+    # columns and values -----------------------------------------------------------------------
+    def field(self, name: str):
+        try:
+            return self.meta.get_field(name)
+        except Exception:  # noqa: BLE001 - a computed column
+            return None
+
+    def column(self, name: str) -> Column:
+        f = self.field(name)
+        header = self.header(name)
+        if f is None:
+            return Column(name, header, None)
+        if f.is_relation:
+            if f.many_to_many or f.one_to_many:
+                return Column(name, header, None, "m2m")
+            target = f.related_model
+            key = self.natural_keys.get(name) or (target._meta.ordering or ["pk"])[0].lstrip("-")
+            return Column(name, header, f"{name}__{key}", "fk")
+        if f.choices:
+            return Column(name, header, name, "choice")
+        kind = {
+            models.BooleanField: "bool",
+            models.DateTimeField: "datetime",
+            models.DateField: "date",
+            models.DecimalField: "decimal",
+            models.IntegerField: "int",
+            models.PositiveIntegerField: "int",
+            models.PositiveSmallIntegerField: "int",
+            models.SmallIntegerField: "int",
+            models.BigIntegerField: "int",
+        }.get(type(f), "text")
+        return Column(name, header, name, kind, "right" if kind in ("int", "decimal") else "left")
+
+    def header(self, name: str) -> str:
+        method = getattr(self, f"header_{name}", None)
+        if method:
+            return str(method())
+        f = self.field(name)
+        if f is not None:
+            return str(getattr(f, "verbose_name", name)).capitalize() if f.concrete or f.many_to_many else name
+        return name
+
+    def value(self, obj, name: str, user=None):
+        """The typed value of a column for this user (export writes it as is)."""
+        method = getattr(self, f"value_{name}", None)
+        if method:
+            return method(obj, user)
+        f = self.field(name)
+        if f is None:
+            return getattr(obj, name, None)
+        if f.many_to_many:
+            return "、".join(str(o) for o in getattr(obj, name).all())
+        if f.is_relation:
+            related = getattr(obj, name)
+            return str(related) if related is not None else None
+        if f.choices:
+            return getattr(obj, f"get_{name}_display")()
+        return getattr(obj, f.attname)
+
+    def display(self, obj, name: str, user=None) -> str:
+        """The value as text for pages and print (dates in Chinese format, money with two places)."""
+        return format_value(self.value(obj, name, user))
+
+    def link(self, obj, name: str) -> str | None:
+        """URL the cell links to: the record itself for its title column, related records by entity."""
+        if name == self.title_column():
+            return self.detail_url(obj)
+        f = self.field(name)
+        if f is not None and f.is_relation and f.many_to_one:
+            target = registry.get(f.related_model)
+            pk = getattr(obj, f.attname)
+            if target is not None and pk is not None:
+                from django.urls import reverse
+
+                return reverse(target.url_name("detail"), args=[pk])
+        return None
+
+    def title_column(self) -> str:
+        return self.title_field or (self.list_columns[1] if len(self.list_columns) > 1 else self.list_columns[0])
+
+    def detail_url(self, obj) -> str:
+        from django.urls import reverse
+
+        return reverse(self.url_name("detail"), args=[obj.pk])
+
+    def badge(self, obj) -> tuple[str, str] | None:
+        """(label, colour) of the record's status badge, if it has one."""
+        if self.is_voidable and getattr(obj, "voided_at", None):
+            return (_("Voided"), "red")
+        f = self.field(self.status_field)
+        if f is None or not f.choices:
+            return None
+        value = getattr(obj, self.status_field)
+        return (getattr(obj, f"get_{self.status_field}_display")(), self.status_colors.get(value, "secondary"))
+
+    # writes (override to call the app's services) ------------------------------------------
+    def new_object(self, *, school, data: dict) -> models.Model:
+        obj = self.model()
+        if school is not None and self.field("school") is not None:
+            obj.school = school
+        for name, value in data.items():
+            f = self.field(name)
+            if f is not None and not f.many_to_many:
+                setattr(obj, name, value)
+        return obj
+
+    @staticmethod
+    def split_m2m(model, data: dict) -> tuple[dict, dict]:
+        plain, m2m = {}, {}
+        for name, value in data.items():
+            f = next((f for f in model._meta.get_fields() if f.name == name), None)
+            if f is None:
+                continue  # a form-only field (e.g. the roles of a staff account)
+            (m2m if f.many_to_many else plain)[name] = value
+        return plain, m2m
+
+    def create(self, *, data: dict, actor, school) -> models.Model:
+        plain, m2m = self.split_m2m(self.model, data)
+        obj = self.new_object(school=school, data=plain)
+        return crud.object_create(obj=obj, actor=actor, m2m=m2m)
+
+    def update(self, *, obj, data: dict, actor) -> models.Model:
+        plain, m2m = self.split_m2m(self.model, data)
+        crud.object_update(obj=obj, data=plain, actor=actor, m2m=m2m)
+        return obj
+
+    def void(self, *, obj, reason: str, actor) -> models.Model:
+        return crud.object_void(obj=obj, reason=reason, actor=actor)
+
+    def delete(self, *, obj, actor) -> None:
+        crud.object_delete(obj=obj, actor=actor)
+
+    # import hooks ------------------------------------------------------------------------------
+    def import_derived_fields(self) -> tuple[str, ...]:
+        return self.derived_fields
+
+    def import_prepare(self, obj, *, actor) -> None:
+        """Set derived fields before a bulk insert/update (bulk writes skip ``save()``)."""
+
+    def import_write(self, *, new: list, changed: list, actor, school, result: ImportResult) -> None:
+        """Write the validated rows; default: bulk inserts and updates (see ``core.importing``)."""
+        from .importing import default_write
+
+        default_write(self, new=new, changed=changed, actor=actor)
+
+    def form_for(self, user, *, data=None, instance=None, files=None):
+        return self.form_class(data=data, files=files, instance=instance, user=user, entity=self)
+
+    def detail_actions(self, obj, user) -> list[dict]:
+        """Extra buttons on the detail page: {"label", "url", "method": "get"|"post", "style"}."""
+        return []
+
+    def lookup_label(self, obj) -> str:
+        return str(obj)
+
+    def computed_api_fields(self) -> list[str]:
+        """API fields whose value the entity computes per user (e.g. a masked identity number)."""
+        names = dict.fromkeys((self.api_fields or ()) + self.form_fields + self.list_columns)
+        return [n for n in names if hasattr(self, f"value_{n}")]
+
+
+def format_value(value) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, datetime.datetime):
+        return formats.date_format(timezone.localtime(value) if timezone.is_aware(value) else value, "Y-m-d H:i")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return f"{value:,.2f}"
+    return str(value)
+
+
+# Forms --------------------------------------------------------------------------------------------
+
+
+class EntityForm(forms.ModelForm):
+    """Base of every generated create/edit form: related choices limited to the user's school."""
+
+    def __init__(self, *args, user=None, entity=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.entity = entity
+        from .widgets import LazySelect
+
+        for f in self.fields.values():
+            if isinstance(f, forms.ModelChoiceField):
+                model = f.queryset.model
+                if user is not None and _has_school(model) and user.school_id:
+                    f.queryset = f.queryset.filter(school_id=user.school_id)
+                if registry.get(model) is not None and not isinstance(f, forms.ModelMultipleChoiceField):
+                    f.widget = LazySelect(model=model, label_for=lambda pk, qs=f.queryset: qs.filter(pk=pk).first())
+            if isinstance(f.widget, forms.DateInput):
+                f.widget.input_type = "date"
+                f.widget.format = "%Y-%m-%d"
+            css = "form-select" if isinstance(f.widget, forms.Select) else "form-control"
+            if not isinstance(f.widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
+                f.widget.attrs.setdefault("class", css)
+
+    def clean(self):
+        data = super().clean()
+        self._check_unique_in_school(data)
+        return data
+
+    def _check_unique_in_school(self, data) -> None:
+        """(school, code)-style uniqueness as a message next to the field, not a generic error."""
+        model = self._meta.model
+        school_id = getattr(self.instance, "school_id", None) or getattr(self.user, "school_id", None)
+        if school_id is None or not _has_school(model):
+            return
+        for constraint in model._meta.constraints:
+            if not isinstance(constraint, models.UniqueConstraint) or constraint.condition is not None:
+                continue
+            others = [f for f in constraint.fields if f != "school"]
+            if "school" not in constraint.fields or len(others) != 1 or others[0] not in self.fields:
+                continue
+            name = others[0]
+            value = data.get(name)
+            if value in (None, ""):
+                continue
+            qs = model._default_manager.filter(school_id=school_id, **{name: value})
+            if self.instance.pk:
+                qs = qs.exclude(pk=self.instance.pk)
+            if qs.exists():
+                self.add_error(name, _("%(field)s “%(value)s” is already used in this school.")
+                               % {"field": self.fields[name].label, "value": value})
+
+    def _post_clean(self):
+        # The school is set before model validation so unique (school, code) checks run here.
+        if (self.entity is not None and self.instance.pk is None and self.user is not None
+                and _has_school(self.instance.__class__) and self.user.school_id):
+            self.instance.school_id = self.user.school_id
+        super()._post_clean()
+
+
+def _has_school(model) -> bool:
+    return any(f.name == "school" for f in model._meta.concrete_fields)
+
+
+# Registry ---------------------------------------------------------------------------------------
+
+
+class EntityRegistry:
+    def __init__(self) -> None:
+        self._by_model: dict[type[models.Model], Entity] = {}
+
+    def add(self, entity: Entity) -> None:
+        self._by_model[entity.model] = entity
+
+    def get(self, model) -> Entity | None:
+        return self._by_model.get(model)
+
+    def __getitem__(self, model) -> Entity:
+        return self._by_model[model]
+
+    def for_key(self, key: str) -> Entity | None:
+        for entity in self._by_model.values():
+            if entity.key == key:
+                return entity
+        return None
+
+    def for_app(self, app_label: str) -> list[Entity]:
+        return [e for e in self._by_model.values() if e.app_label == app_label]
+
+    def __iter__(self):
+        return iter(list(self._by_model.values()))
+
+
+registry = EntityRegistry()
+
+
+def register(cls: type[Entity]) -> type[Entity]:
+    """Class decorator: build the entity's classes and add it to the registry and the menu."""
+    from . import builders
+
+    entity = cls()
+    builders.build(entity)
+    registry.add(entity)
+    if entity.menu is not None:
+        from .registry import MenuItem
+        from .registry import registry as shell_registry
+
+        shell_registry.menu_item(
+            entity.menu.group,
+            MenuItem(
+                label=entity.menu.label, url_name=entity.url_name("list"), perm=entity.perm("view"),
+                module=entity.menu.module, order=entity.menu.order,
+            ),
+        )
+    return cls
+
+
+__all__ = [
+    "DELETE",
+    "VOID",
+    "Column",
+    "Entity",
+    "EntityForm",
+    "Fields",
+    "ImportProblem",
+    "ImportResult",
+    "Menu",
+    "Related",
+    "format_value",
+    "gettext_lazy",
+    "register",
+    "registry",
+]

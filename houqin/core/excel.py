@@ -1,0 +1,563 @@
+"""Excel layer of the generic import/export (X-7): xlsxwriter writes, python-calamine reads.
+
+``write_xlsx`` streams a list export (100k rows in constant memory), ``write_template`` builds an
+import template with drop-down lists, and ``read_sheet`` reads the first sheet of an uploaded
+.xlsx/.xls/.ods into normalised Python values with the row numbers the user sees. No database.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import math
+import os
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+import xlsxwriter
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
+
+KINDS = ("text", "int", "decimal", "date", "datetime", "bool")
+TEMPLATE_ROWS = 10_000  # data validation covers rows 2..10001 of the template
+MAX_CELLS = 10_000_000  # rows x columns a sheet may span when read (about 0.5 GB while parsing)
+
+EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_CHARS = 32_767  # per cell, in UTF-16 code units
+EXCEL_LIST_LIMIT = 255  # characters of an inline data validation list "a,b,c"
+EXACT_INT_LIMIT = 10**15  # Excel keeps 15 significant digits; larger integers are written as text
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+_WRITER_OPTIONS = {
+    "in_memory": False,  # temporary files, not RAM
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
+_MIN_WIDTH = {"text": 10, "int": 10, "decimal": 14, "date": 12, "datetime": 17, "bool": 6}
+
+# CSV/Excel formula injection (OWASP "CSV Injection", https://owasp.org/www-community/attacks/CSV_Injection):
+# text starting with = + - @ tab or CR may run as a formula once a user edits or re-saves the cell,
+# so such text is written with a leading apostrophe. Text that already starts with apostrophes
+# followed by one of these characters gets one more, so that unescape_formula is an exact inverse.
+_NEEDS_QUOTE = re.compile(r"'*[=+\-@\t\r]")
+_QUOTED = re.compile(r"'+[=+\-@\t\r]")
+
+
+def escape_formula(text: str) -> str:
+    """Prefix ``'`` to text a spreadsheet could run as a formula."""
+    return "'" + text if _NEEDS_QUOTE.match(text) else text
+
+
+def unescape_formula(text: str) -> str:
+    """Inverse of ``escape_formula``: drop the one ``'`` it added."""
+    return text[1:] if _QUOTED.match(text) else text
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an export or import template."""
+
+    key: str
+    header: str
+    kind: str = "text"
+    width: int | None = None
+    choices: tuple[str, ...] = ()
+    required: bool = False
+    decimal_places: int = 2
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"Column {self.key!r}: unknown kind {self.kind!r}")
+
+
+class ExcelReadError(Exception):
+    """An uploaded file that cannot be read as a sheet; the message is for the user."""
+
+
+@dataclass
+class Sheet:
+    """The header texts and the non-empty data rows, as (row number the user sees, values)."""
+
+    headers: list[str]
+    rows: list[tuple[int, list]]
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+_SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
+
+
+def _sheet_name(title: str, taken: Sequence[str] = ()) -> str:
+    """A sheet name Excel accepts: no []:*?/\\, at most 31 characters, not History, unique."""
+    name = _SHEET_NAME_FORBIDDEN.sub("", str(title)).strip().strip("'")[:31].strip().strip("'") or "Sheet1"
+    if name.casefold() == "history":  # reserved by Excel
+        name += "_"
+    number = 1
+    base = name
+    while name.casefold() in {t.casefold() for t in taken}:
+        number += 1
+        name = f"{base[: 31 - len(str(number)) - 1]}_{number}"
+    return name
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _column_width(column: Column) -> int:
+    if column.width is not None:
+        return column.width
+    # + 4: padding and the autofilter button
+    return min(max(_display_width(column.header) + 4, _MIN_WIDTH[column.kind]), 60)
+
+
+def _number_format(places: int) -> str:
+    return "#,##0." + "0" * places if places > 0 else "#,##0"
+
+
+def _excel_serial(value: datetime.date) -> float | None:
+    """Excel's serial day number (1900 date system), or None before 1900-03-01 (Excel's leap-year bug)."""
+    days = value.toordinal() - 693594  # date(1899, 12, 30).toordinal()
+    if days < 61:
+        return None
+    if isinstance(value, datetime.datetime):
+        seconds = value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6
+        return days + seconds / 86400
+    return days
+
+
+def _naive_local(value: datetime.datetime) -> datetime.datetime:
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return value.replace(tzinfo=None)
+
+
+def _limit_length(text: str) -> str:
+    if len(text) > EXCEL_MAX_CHARS // 2:
+        encoded = text.encode("utf-16-le")
+        if len(encoded) > EXCEL_MAX_CHARS * 2:
+            return encoded[: EXCEL_MAX_CHARS * 2].decode("utf-16-le", errors="ignore")
+    return text
+
+
+# The rows of write_xlsx are rendered here rather than through Worksheet.write_*(): xlsxwriter's
+# per-cell path takes about 10 s for 100k x 12 cells on a school server, this one about a quarter
+# of that. The escaping repeats xlsxwriter's own (xmlwriter._escape_control_characters and
+# _escape_data): literal "_xHHHH_" -> "_x005F_xHHHH_", control characters -> "_xHHHH_", then & < >.
+_XML_SPECIAL = re.compile(r"[\x00-\x08\x0b-\x1f&<>\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
+_OOXML_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    text = _OOXML_ESCAPE.sub(r"_x005F\1", text)
+    text = _CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_QUOTE_FIRST = frozenset("'=+-@\t\r")  # first characters that may need escape_formula
+
+
+def _string_cell(ref: str, text: str) -> str:
+    if text[:1] in _QUOTE_FIRST:
+        text = escape_formula(text)
+    if len(text) > EXCEL_MAX_CHARS // 2:
+        text = _limit_length(text)
+    if _XML_SPECIAL.search(text) is not None:
+        text = _xml_text(text)
+    if text[:1].isspace() or text[-1:].isspace():
+        return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+class _CellRenderer:
+    """Turns one value into the XML of a cell; formats are created once per workbook."""
+
+    def __init__(self, workbook, columns: Sequence[Column]):
+        self.yes, self.no = _("Yes"), _("No")
+        self.timezone = timezone.get_current_timezone()
+        self.date_style = f' s="{workbook.add_format({"num_format": DATE_FORMAT})._get_xf_index()}"'
+        self.datetime_style = f' s="{workbook.add_format({"num_format": DATETIME_FORMAT})._get_xf_index()}"'
+        styles = {}
+        for places in {c.decimal_places for c in columns}:
+            styles[places] = f' s="{workbook.add_format({"num_format": _number_format(places)})._get_xf_index()}"'
+        self.decimal_styles = [styles[c.decimal_places] for c in columns]
+        self.float_styles = [styles[c.decimal_places] if c.kind == "decimal" else "" for c in columns]
+
+    def cell(self, index: int, ref: str, value) -> str:
+        kind = value.__class__
+        if kind is str:
+            return _string_cell(ref, value)
+        if kind is int and -EXACT_INT_LIMIT < value < EXACT_INT_LIMIT:
+            return f'<c r="{ref}"><v>{value}</v></c>'
+        if kind is Decimal and value.is_finite():
+            return f'<c r="{ref}"{self.decimal_styles[index]}><v>{float(value)!r}</v></c>'
+        if kind is datetime.date and value.year >= 1901:
+            return f'<c r="{ref}"{self.date_style}><v>{value.toordinal() - 693594}</v></c>'
+        return self.other_cell(index, ref, value)
+
+    def other_cell(self, index: int, ref: str, value) -> str:
+        if isinstance(value, str):
+            return _string_cell(ref, str(value))
+        if isinstance(value, bool):
+            return _string_cell(ref, self.yes if value else self.no)
+        if isinstance(value, int):
+            if -EXACT_INT_LIMIT < value < EXACT_INT_LIMIT:
+                return f'<c r="{ref}"><v>{int(value)}</v></c>'
+            return _string_cell(ref, str(value))
+        if isinstance(value, Decimal | float):
+            if math.isfinite(value):
+                style = self.decimal_styles[index] if isinstance(value, Decimal) else self.float_styles[index]
+                return f'<c r="{ref}"{style}><v>{float(value)!r}</v></c>'
+            return _string_cell(ref, str(value))
+        if isinstance(value, datetime.datetime):
+            if value.utcoffset() is not None:
+                value = value.astimezone(self.timezone)
+            value = value.replace(tzinfo=None)
+            serial = _excel_serial(value)
+            if serial is None:
+                return _string_cell(ref, value.strftime("%Y-%m-%d %H:%M"))
+            return f'<c r="{ref}"{self.datetime_style}><v>{serial!r}</v></c>'
+        if isinstance(value, datetime.date):
+            serial = _excel_serial(value)
+            if serial is None:
+                return _string_cell(ref, value.isoformat())
+            return f'<c r="{ref}"{self.date_style}><v>{serial}</v></c>'
+        return _string_cell(ref, str(value))
+
+
+def _column_letters(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _append_rows(worksheet, first_row: int, renderer: _CellRenderer, width: int, rows: Iterable[Sequence]) -> int:
+    """Append the data rows to a constant_memory worksheet's row file; return how many.
+
+    Uses three internals of xlsxwriter 3.3 (requirements.lock): ``_write_single_row`` (flushes
+    the pending header row), ``fh`` (the temporary row file) and ``_check_dimensions``.
+    """
+    worksheet._write_single_row(first_row)
+    letters = [_column_letters(i) for i in range(width)]
+    indexes = range(width)
+    cell = renderer.cell
+    write = worksheet.fh.write
+    pending: list[str] = []
+    row = first_row
+    for values in rows:
+        if row >= EXCEL_MAX_ROWS:
+            raise ValueError(f"More rows than an Excel sheet holds ({EXCEL_MAX_ROWS})")
+        number = str(row + 1)
+        cells = [cell(i, letter + number, value)
+                 for i, letter, value in zip(indexes, letters, values, strict=False) if value is not None]
+        if cells:
+            pending.append(f'<row r="{number}">{"".join(cells)}</row>')
+            if len(pending) >= 1000:
+                write("".join(pending))
+                pending.clear()
+        row += 1
+    write("".join(pending))
+    if row > first_row:
+        worksheet._check_dimensions(row - 1, width - 1)
+        worksheet.previous_row = row - 1
+    return row - first_row
+
+
+def write_xlsx(target, *, columns: list[Column], rows: Iterable[Sequence], sheet_title: str,
+               title_lines: Sequence[str] = ()) -> int:
+    """Write one sheet: optional title lines, a bold frozen header with autofilter, the rows.
+
+    ``target`` is a path or a binary file object. Returns the number of data rows written.
+    """
+    if not columns:
+        raise ValueError("write_xlsx needs at least one column")
+    if isinstance(target, os.PathLike):
+        target = os.fspath(target)
+    workbook = xlsxwriter.Workbook(target, {**_WRITER_OPTIONS, "constant_memory": True})
+    try:
+        worksheet = workbook.add_worksheet(_sheet_name(sheet_title))
+        title_format = workbook.add_format({"bold": True, "font_size": 14})
+        subtitle_format = workbook.add_format({"font_color": "#595959"})
+        header_format = workbook.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1, "valign": "vcenter"})
+        renderer = _CellRenderer(workbook, columns)
+        for index, column in enumerate(columns):
+            worksheet.set_column(index, index, _column_width(column))
+        row = 0
+        for line in title_lines:
+            worksheet.write_string(row, 0, escape_formula(str(line)), title_format if row == 0 else subtitle_format)
+            row += 1
+        header_row = row
+        for index, column in enumerate(columns):
+            worksheet.write_string(header_row, index, escape_formula(column.header), header_format)
+        worksheet.freeze_panes(header_row + 1, 0)
+        count = _append_rows(worksheet, header_row + 1, renderer, len(columns), rows)
+        worksheet.autofilter(header_row, 0, header_row + count, len(columns) - 1)
+    finally:
+        workbook.close()
+    return count
+
+
+def write_template(target, *, columns: list[Column], example: Sequence | None, sheet_title: str,
+                   notes: Sequence[str] = ()) -> None:
+    """Write an import template: header, a grey example row, drop-down lists, date checks, notes.
+
+    Required columns get a distinct fill and the comment "Required". Choice lists longer than
+    Excel's 255-character limit (or holding commas or quotes) go to a hidden sheet "Options";
+    ``bool`` columns without choices offer Yes/No.
+    """
+    if not columns:
+        raise ValueError("write_template needs at least one column")
+    if isinstance(target, os.PathLike):
+        target = os.fspath(target)
+    workbook = xlsxwriter.Workbook(target, _WRITER_OPTIONS)
+    try:
+        name = _sheet_name(sheet_title)
+        worksheet = workbook.add_worksheet(name)
+        notes_sheet = workbook.add_worksheet(_sheet_name(_("Instructions"), [name])) if notes else None
+        header_format = workbook.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1})
+        required_format = workbook.add_format({"bold": True, "bg_color": "#FCE4D6", "border": 1})
+        formats: dict[tuple, object] = {}
+
+        def fmt(num_format: str, example_row: bool):
+            key = (num_format, example_row)
+            if key not in formats:
+                props = {"num_format": num_format}
+                if example_row:
+                    props.update(italic=True, font_color="#808080")
+                formats[key] = workbook.add_format(props)
+            return formats[key]
+
+        num_formats = {"text": "@", "int": "0", "date": DATE_FORMAT, "datetime": DATETIME_FORMAT, "bool": "@"}
+        yes, no = _("Yes"), _("No")
+        option_lists: list[tuple[str, ...]] = []
+        options_name = _sheet_name(_("Options"), [name] + ([notes_sheet.name] if notes_sheet else []))
+        options_quoted = options_name.replace("'", "''")
+        for index, column in enumerate(columns):
+            num_format = num_formats.get(column.kind) or _number_format(column.decimal_places)
+            worksheet.set_column(index, index, _column_width(column), fmt(num_format, False))
+            worksheet.write_string(0, index, column.header, required_format if column.required else header_format)
+            if column.required:
+                worksheet.write_comment(0, index, _("Required"))
+            value = example[index] if example is not None and index < len(example) else None
+            cell_format = fmt(num_format, True)
+            if value is None:
+                worksheet.write_blank(1, index, None, cell_format)
+            elif isinstance(value, bool):
+                worksheet.write_string(1, index, yes if value else no, cell_format)
+            elif isinstance(value, int | float | Decimal) and math.isfinite(value) and abs(value) < EXACT_INT_LIMIT:
+                worksheet.write_number(1, index, float(value) if isinstance(value, Decimal) else value, cell_format)
+            elif isinstance(value, datetime.date) and value >= datetime.date(1900, 3, 1):
+                if isinstance(value, datetime.datetime):
+                    value = _naive_local(value)
+                worksheet.write_datetime(1, index, value, cell_format)
+            else:
+                worksheet.write_string(1, index, _limit_length(escape_formula(str(value))), cell_format)
+
+            choices = column.choices or ((yes, no) if column.kind == "bool" else ())
+            if choices:
+                if len(",".join(choices)) <= EXCEL_LIST_LIMIT and not any("," in c or '"' in c for c in choices):
+                    source = list(choices)
+                else:  # too long for an inline list: a range on the hidden sheet
+                    letter = _column_letters(len(option_lists))
+                    option_lists.append(choices)
+                    source = f"='{options_quoted}'!${letter}$1:${letter}${len(choices)}"
+                worksheet.data_validation(1, index, TEMPLATE_ROWS, index, {"validate": "list", "source": source})
+            elif column.kind in ("date", "datetime"):
+                message = _("Date format: 2026-09-01") if column.kind == "date" else _(
+                    "Date and time format: 2026-09-01 08:00")
+                worksheet.data_validation(1, index, TEMPLATE_ROWS, index, {
+                    "validate": "date", "criteria": "between",
+                    "minimum": datetime.date(1900, 3, 1), "maximum": datetime.date(9999, 12, 31),
+                    "input_message": message, "error_message": message,
+                })
+        if option_lists:
+            options_sheet = workbook.add_worksheet(options_name)
+            options_sheet.hide()
+            for list_number, choices in enumerate(option_lists):
+                for row, choice in enumerate(choices):
+                    options_sheet.write_string(row, list_number, choice)
+        worksheet.freeze_panes(1, 0)
+        if notes_sheet is not None:
+            notes_sheet.set_column(0, 0, 100, workbook.add_format({"text_wrap": True, "valign": "top"}))
+            for row, line in enumerate(notes):
+                notes_sheet.write_string(row, 0, escape_formula(str(line)))
+    finally:
+        workbook.close()
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+_REQUIRED_MARK = re.compile(r"^[*＊]+|(?:[*＊]|[(（]\s*必填\s*[)）])$")
+
+
+def _clean_header(value) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = unescape_formula(str(value).strip())
+    previous = None
+    while text != previous:
+        previous = text
+        text = _REQUIRED_MARK.sub("", text).strip()
+    return text
+
+
+def _normalise(value):
+    kind = value.__class__
+    if kind is str:
+        if value:
+            value = value.strip()
+            if value:
+                return unescape_formula(value) if value[0] == "'" else value
+        return None
+    if kind is float:
+        return int(value) if value.is_integer() else value
+    if kind is datetime.datetime and not (value.hour or value.minute or value.second or value.microsecond):
+        return value.date()
+    return value
+
+
+def _read_source(source) -> bytes:
+    if isinstance(source, str | os.PathLike):
+        with open(source, "rb") as f:
+            return f.read()
+    if isinstance(source, bytes | bytearray | memoryview):
+        return bytes(source)
+    if hasattr(source, "read"):
+        if hasattr(source, "seek"):
+            source.seek(0)
+        return source.read()
+    raise TypeError(f"read_sheet cannot read a {type(source).__name__}")
+
+
+def _not_a_workbook() -> ExcelReadError:
+    return ExcelReadError(_("The file is not an Excel workbook (.xlsx, .xls or .ods)."))
+
+
+def _too_large(rows: int, columns: int) -> ExcelReadError:
+    return ExcelReadError(_(
+        "The sheet spans %(rows)s rows and %(columns)s columns, too many to import; delete the stray "
+        "cells far below or to the right of the table.") % {"rows": rows, "columns": columns})
+
+
+_XLSX_SHEET = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\br:id="([^"]+)"')
+_XLSX_REL = re.compile(rb'<(?:\w+:)?Relationship\b([^>]*)>')
+_XLSX_ROW_NUMBER = re.compile(rb' r="([0-9]+)"')  # <row r="12"> (cells have letters: <c r="B12">)
+_XLSX_WIDE_CELL = re.compile(rb' r="([A-Z]{2,3})[0-9]')  # cells in column AA or further right
+
+
+def _xlsx_extent(data: bytes, sheet_index: int) -> tuple[int, int] | None:
+    """(last row, last column) of an .xlsx sheet from its XML, before calamine allocates its grid.
+
+    calamine holds a sheet as a dense grid from its first to its last cell, so a few bytes placing
+    one cell at A1 and another at XFD1048576 would make it abort the process (550 GB).
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            sheets = _XLSX_SHEET.findall(archive.read("xl/workbook.xml"))
+            rel_id = sheets[sheet_index]
+            target = None
+            for attributes in _XLSX_REL.findall(archive.read("xl/_rels/workbook.xml.rels")):
+                if re.search(rb'\bId="' + re.escape(rel_id) + rb'"', attributes):
+                    target = re.search(rb'\bTarget="([^"]+)"', attributes).group(1).decode()
+            if target is None:
+                return None
+            path = target.lstrip("/") if target.startswith("/") else "xl/" + target
+            last_row = rows = last_column = 0
+            tail = b""
+            with archive.open(path) as part:
+                while chunk := part.read(1 << 20):
+                    rows += chunk.count(b"<row")  # rows without an r attribute are numbered in order
+                    text = tail + chunk
+                    numbers = _XLSX_ROW_NUMBER.findall(text)
+                    if numbers:
+                        last_row = max(last_row, max(map(int, numbers)))
+                    for letters in set(_XLSX_WIDE_CELL.findall(text)):
+                        column = 0
+                        for letter in letters:
+                            column = column * 26 + letter - 64
+                        last_column = max(last_column, column)
+                    tail = chunk[-100:]
+            return max(last_row, rows), max(last_column, 26)
+    except (KeyError, IndexError, ValueError, AttributeError, OSError, zipfile.BadZipFile, EOFError):
+        return None  # not a regular .xlsx: calamine decides
+
+
+def _open_first_sheet(data: bytes) -> list[list]:
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except PasswordError as exc:
+        raise ExcelReadError(_("The workbook is protected by a password; remove the password and upload it again.")) from exc
+    except Exception as exc:
+        raise _not_a_workbook() from exc
+    with workbook:
+        if not workbook.sheet_names:
+            raise ExcelReadError(_("The sheet has no header row."))
+        index = next((i for i, meta in enumerate(workbook.sheets_metadata)
+                      if meta.typ == SheetTypeEnum.WorkSheet and meta.visible == SheetVisibleEnum.Visible), 0)
+        if data[:4] == b"PK\x03\x04":
+            extent = _xlsx_extent(data, index)
+            if extent is not None and extent[0] * extent[1] > MAX_CELLS:
+                raise _too_large(*extent)
+        try:
+            sheet = workbook.get_sheet_by_index(index)
+        except Exception as exc:
+            raise _not_a_workbook() from exc
+        end = sheet.end
+        if end is None:
+            return []
+        if (end[0] + 1) * (end[1] + 1) > MAX_CELLS:
+            raise _too_large(end[0] + 1, end[1] + 1)
+        return sheet.to_python(skip_empty_area=False)
+
+
+def read_sheet(source, *, header_row: int | None = None, expected_headers: Sequence[str] = (),
+               max_rows: int = 200_000) -> Sheet:
+    """Read the first visible sheet of an .xlsx, .xls or .ods file.
+
+    ``source``: a path, bytes or a binary file object (e.g. an UploadedFile). ``header_row`` is
+    1-based; by default it is the first of the first 10 rows holding one of ``expected_headers``,
+    else the first non-empty row. Empty rows are skipped; values are normalised (see the X-7 notes
+    in the module). Raises ExcelReadError with a message for the user.
+    """
+    grid = _open_first_sheet(_read_source(source))
+    index = None
+    if header_row is not None:
+        index = header_row - 1
+        if not 0 <= index < len(grid) or not any(_clean_header(v) for v in grid[index]):
+            index = None
+    else:
+        wanted = {_clean_header(h) for h in expected_headers} - {""}
+        if wanted:
+            index = next((i for i, row in enumerate(grid[:10]) if any(_clean_header(v) in wanted for v in row)), None)
+        if index is None:
+            index = next((i for i, row in enumerate(grid) if any(_clean_header(v) for v in row)), None)
+    if index is None:
+        raise ExcelReadError(_("The sheet has no header row."))
+    headers = [_clean_header(v) for v in grid[index]]
+    while headers and not headers[-1]:
+        headers.pop()
+    width = len(headers)
+    padding = [None] * width
+    rows: list[tuple[int, list]] = []
+    for number in range(index + 1, len(grid)):
+        values = [_normalise(v) for v in grid[number][:width]]
+        if values.count(None) == len(values):
+            continue
+        if len(values) < width:
+            values += padding[len(values):]
+        rows.append((number + 1, values))
+        if len(rows) > max_rows:
+            raise ExcelReadError(_("The file has more than %(max)s rows; split it into smaller files.") % {"max": max_rows})
+    return Sheet(headers=headers, rows=rows)

@@ -1,0 +1,379 @@
+"""Excel import for any entity (X-7, architecture §4.8): validate every row, then write all or none.
+
+1. read the sheet (python-calamine, ``core.excel``);
+2. validate each row with the entity's ``ImportForm`` (natural keys, never database ids) and the
+   model's own field validation — outside any transaction, so other users are not blocked;
+3. report every bad row by row number and column, or
+4. write in one short transaction: bulk inserts, bulk updates and one audit entry per row sharing
+   the request id. A re-import with the entity's ``import_key`` column updates existing rows.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .audit import audit_bulk, serialize_for_audit
+from .entities import Entity, ImportProblem, ImportResult
+from .models import AuditEntry
+
+
+def _excel():
+    """``core.excel`` loads python-calamine and xlsxwriter: only when a file is read or written."""
+    from . import excel
+
+    return excel
+
+MAX_IMPORT_ROWS = 200_000
+PREVIEW_ROWS = 20
+TRUE_WORDS = {"是", "y", "yes", "true", "1", "√", "✓", "有"}
+FALSE_WORDS = {"否", "n", "no", "false", "0", "×", "✗", "无", ""}
+
+
+class NaturalKeyField(forms.Field):
+    """A related record named by its business key (room code, staff number, class name)."""
+
+    def __init__(self, *, model, key: str, **kwargs):
+        super().__init__(**kwargs)
+        self.model = model
+        self.key = key
+        self.lookup: dict[str, models.Model] = {}
+
+    def clean(self, value):
+        value = "" if value is None else str(value).strip()
+        if isinstance(value, str) and value.endswith(".0") and value[:-2].isdigit():
+            value = value[:-2]
+        if not value:
+            if self.required:
+                raise ValidationError(_("This field is required."), code="required")
+            return None
+        obj = self.lookup.get(value)
+        if obj is None:
+            raise ValidationError(
+                _("No %(thing)s “%(value)s” in this school.")
+                % {"thing": self.model._meta.verbose_name, "value": value},
+                code="unknown",
+            )
+        return obj
+
+
+class ManyNaturalKeyField(NaturalKeyField):
+    """Several related records separated by 、 , ， or ;."""
+
+    def clean(self, value):
+        text = "" if value is None else str(value)
+        for sep in ("，", ",", "；", ";"):
+            text = text.replace(sep, "、")
+        names = [n.strip() for n in text.split("、") if n.strip()]
+        if not names and self.required:
+            raise ValidationError(_("This field is required."), code="required")
+        missing = [n for n in names if n not in self.lookup]
+        if missing:
+            raise ValidationError(
+                _("No %(thing)s “%(value)s” in this school.")
+                % {"thing": self.model._meta.verbose_name, "value": "、".join(missing)},
+                code="unknown",
+            )
+        return [self.lookup[n] for n in names]
+
+
+class LabelChoiceField(forms.ChoiceField):
+    """Accepts the Chinese label shown in the template's drop-down, or the stored value."""
+
+    def to_python(self, value):
+        value = "" if value is None else str(value).strip()
+        for key, label in self.choices:
+            if value and value in (str(key), str(label)):
+                return key
+        return value
+
+    def valid_value(self, value):
+        return value == "" or any(str(k) == str(value) for k, _label in self.choices)
+
+
+class YesNoField(forms.Field):
+    def clean(self, value):
+        if isinstance(value, bool):
+            return value
+        text = "" if value is None else str(value).strip().lower()
+        if text in TRUE_WORDS:
+            return True
+        if text in FALSE_WORDS:
+            return False
+        raise ValidationError(_("Write 是 or 否."), code="invalid")
+
+
+class ImportForm(forms.Form):
+    entity: Entity | None = None
+
+
+def _field_for(entity: Entity, name: str) -> forms.Field:
+    f = entity.field(name)
+    label = entity.header(name)
+    if f.many_to_many:
+        key = entity.natural_keys.get(name, "name")
+        return ManyNaturalKeyField(model=f.related_model, key=key, required=not f.blank, label=label)
+    if f.is_relation:
+        key = entity.natural_keys.get(name, "code")
+        return NaturalKeyField(model=f.related_model, key=key, required=not f.null and not f.blank, label=label)
+    if isinstance(f, models.BooleanField):
+        return YesNoField(required=False, label=label)
+    if f.choices:
+        required = not f.blank and not f.has_default()
+        return LabelChoiceField(choices=list(f.choices), required=required, label=label)
+    field = f.formfield()
+    if field is None:
+        field = forms.CharField(label=label)
+    field.label = label
+    if f.has_default() and not isinstance(f, models.BooleanField):
+        field.required = False
+    if isinstance(field, forms.CharField):
+        field.strip = True
+    return field
+
+
+def build_import_form(entity: Entity):
+    attrs = {name: _field_for(entity, name) for name in entity.import_fields}
+    attrs["entity"] = entity
+    form = type(f"{entity.model.__name__}ImportForm", (ImportForm,), attrs)
+    return form
+
+
+# Template ------------------------------------------------------------------------------------------
+
+
+def excel_kind(entity: Entity, name: str) -> str:
+    kind = entity.column(name).kind
+    return kind if kind in ("int", "decimal", "date", "datetime", "bool") else "text"
+
+
+def template_columns(entity: Entity) -> list:
+    form = entity.import_form_class()
+    columns = []
+    for name in entity.import_fields:
+        field = form.fields[name]
+        choices = ()
+        if isinstance(field, LabelChoiceField):
+            choices = tuple(str(label) for key, label in field.choices if key != "")
+        elif isinstance(field, YesNoField):
+            choices = (_("Yes"), _("No"))
+        kind = excel_kind(entity, name)
+        columns.append(_excel().Column(key=name, header=entity.header(name), kind="text" if kind == "bool" else kind,
+                                    choices=choices, required=field.required))
+    return columns
+
+
+def write_template(entity: Entity, target) -> None:
+    example = [entity.example_row.get(name) for name in entity.import_fields] if entity.example_row else None
+    notes = [
+        _("Fill one row per record below the header; the grey example row may be overwritten or deleted."),
+        _("Columns marked 必填 are required. Related records are named by their code or number, as in the lists."),
+        _("Dates are written as 2026-09-01. Yes/no columns take 是 or 否."),
+    ]
+    if entity.import_key:
+        notes.append(
+            _("A row whose %(key)s already exists updates that record; other rows create new records.")
+            % {"key": entity.header(entity.import_key)}
+        )
+    _excel().write_template(target, columns=template_columns(entity), example=example,
+                         sheet_title=entity.verbose_name_plural, notes=notes)
+
+
+# Validation ----------------------------------------------------------------------------------------
+
+
+def _lookups(entity: Entity, form, school) -> None:
+    """Preload natural-key maps once per import (not one query per row)."""
+    for field in form.fields.values():
+        if isinstance(field, NaturalKeyField):
+            qs = field.model._default_manager.all()
+            if school is not None and any(f.name == "school" for f in field.model._meta.concrete_fields):
+                qs = qs.filter(school=school)
+            field.lookup = {str(getattr(o, field.key)): o for o in qs}
+
+
+def _message(errors) -> str:
+    return " ".join(str(m) for m in errors)
+
+
+def validate(entity: Entity, source, *, actor, school) -> tuple[ImportResult, list, list]:
+    """Return (result, new objects, changed (obj, before) pairs). Nothing is written."""
+    result = ImportResult()
+    headers = {entity.header(n): n for n in entity.import_fields}
+    by_name = {n.lower(): n for n in entity.import_fields}
+    try:
+        sheet = _excel().read_sheet(source, expected_headers=list(headers), max_rows=MAX_IMPORT_ROWS)
+    except _excel().ExcelReadError as exc:
+        result.problems.append(ImportProblem(0, "", str(exc)))
+        return result, [], []
+    positions: dict[str, int] = {}
+    for i, header in enumerate(sheet.headers):
+        name = headers.get(header) or by_name.get(str(header).lower())
+        if name and name not in positions:
+            positions[name] = i
+        elif header:
+            result.notes.append(_("Column “%(header)s” is not imported.") % {"header": header})
+    form = entity.import_form_class()
+    missing = [entity.header(n) for n, f in form.fields.items() if f.required and n not in positions]
+    if entity.import_key and entity.import_key not in positions:
+        missing.append(entity.header(entity.import_key))
+    if missing:
+        result.problems.append(ImportProblem(0, "", _("Missing columns: %(names)s.") % {"names": "、".join(dict.fromkeys(missing))}))
+        return result, [], []
+    if not sheet.rows:
+        result.problems.append(ImportProblem(0, "", _("The sheet has no data rows.")))
+        return result, [], []
+    _lookups(entity, form, school)
+
+    existing: dict[str, models.Model] = {}
+    key = entity.import_key
+    if key:
+        keys = [str(_cell(values, positions[key]) or "").strip() for _row, values in sheet.rows]
+        qs = entity.base_queryset()
+        if school is not None and entity.field("school") is not None:
+            qs = qs.filter(school=school)
+        for i in range(0, len(keys), 500):
+            for obj in qs.filter(**{f"{key}__in": [k for k in keys[i:i + 500] if k]}):
+                existing[str(getattr(obj, key))] = obj
+
+    new, changed, seen = [], [], {}
+    for row_no, values in sheet.rows:
+        data = {name: _normalise(_cell(values, pos)) for name, pos in positions.items()}
+        row_form = _bound(form, data)
+        if not row_form.is_valid():
+            for name, errors in row_form.errors.items():
+                column = entity.header(name) if name != NON_FIELD_ERRORS else ""
+                result.problems.append(ImportProblem(row_no, column, _message(errors)))
+            continue
+        cleaned = row_form.cleaned_data
+        if key:
+            key_value = str(cleaned.get(key) or "").strip()
+            if key_value in seen:
+                result.problems.append(ImportProblem(
+                    row_no, entity.header(key),
+                    _("Same %(key)s as row %(row)s.") % {"key": entity.header(key), "row": seen[key_value]},
+                ))
+                continue
+            seen[key_value] = row_no
+        plain = {n: v for n, v in cleaned.items() if not entity.field(n).many_to_many}
+        m2m = {n: v for n, v in cleaned.items() if entity.field(n).many_to_many}
+        obj = existing.get(str(cleaned.get(key) or "").strip()) if key else None
+        before = None
+        if obj is not None:
+            before = serialize_for_audit(obj)
+            for name, value in plain.items():
+                setattr(obj, name, value)
+        else:
+            obj = entity.new_object(school=school, data=plain)
+        obj._import_m2m = m2m
+        obj._import_row = row_no
+        try:
+            entity.import_prepare(obj, actor=actor)
+            obj.full_clean(validate_unique=False, validate_constraints=False)
+        except ValidationError as exc:
+            for name, errors in _error_items(exc):
+                column = entity.header(name) if name in positions else ""
+                result.problems.append(ImportProblem(row_no, column, _message(errors)))
+            continue
+        if before is None:
+            new.append(obj)
+        else:
+            changed.append((obj, before))
+        if len(result.preview) < PREVIEW_ROWS:
+            result.preview.append({
+                "row": row_no, "new": before is None,
+                "values": [entity.display(obj, n) if not entity.field(n).many_to_many
+                           else "、".join(str(o) for o in m2m.get(n, [])) for n in entity.import_fields],
+            })
+    result.created, result.updated = len(new), len(changed)
+    return result, new, changed
+
+
+def _bound(form_template, data):
+    form = type(form_template)(data=data)
+    for name, field in form.fields.items():
+        if isinstance(field, NaturalKeyField):
+            field.lookup = form_template.fields[name].lookup
+    return form
+
+
+def _cell(values, pos):
+    return values[pos] if pos < len(values) else None
+
+
+def _normalise(value):
+    if isinstance(value, float):
+        return decimal.Decimal(str(value))
+    if isinstance(value, datetime.datetime) and value.time() == datetime.time(0):
+        return value.date()
+    return value
+
+
+def _error_items(exc: ValidationError):
+    if hasattr(exc, "error_dict"):
+        return [(name, [m for e in errs for m in e.messages]) for name, errs in exc.error_dict.items()]
+    return [(NON_FIELD_ERRORS, exc.messages)]
+
+
+# Writing -------------------------------------------------------------------------------------------
+
+
+def default_write(entity: Entity, *, new: list, changed: list, actor) -> None:
+    """Bulk inserts and updates plus one audit entry per row, inside the caller's transaction."""
+    model = entity.model
+    now = timezone.now()
+    if new:
+        model._default_manager.bulk_create(new, batch_size=500)
+    if changed:
+        names = [n for n in entity.import_fields if not entity.field(n).many_to_many]
+        names += [f.name for f in model._meta.concrete_fields
+                  if getattr(f, "auto_now", False) or f.name in entity.import_derived_fields()]
+        for obj, _before in changed:
+            for f in model._meta.concrete_fields:
+                if getattr(f, "auto_now", False):
+                    setattr(obj, f.attname, now)
+        model._default_manager.bulk_update([o for o, _b in changed], fields=sorted(set(names)), batch_size=500)
+    _write_m2m(model, new + [o for o, _b in changed])
+    entries = [(o, AuditEntry.Action.IMPORT, None, serialize_for_audit(o)) for o in new]
+    entries += [(o, AuditEntry.Action.IMPORT, before, serialize_for_audit(o)) for o, before in changed]
+    audit_bulk(entries, actor=actor, message=_("Excel import"))
+
+
+def _write_m2m(model, objs) -> None:
+    for f in model._meta.many_to_many:
+        through = getattr(model, f.name).through
+        src = f"{model._meta.model_name}_id"
+        dst = f"{f.related_model._meta.model_name}_id"
+        touched = [o for o in objs if f.name in getattr(o, "_import_m2m", {})]
+        if not touched:
+            continue
+        through.objects.filter(**{f"{src}__in": [o.pk for o in touched]}).delete()
+        through.objects.bulk_create(
+            [through(**{src: o.pk, dst: r.pk}) for o in touched for r in o._import_m2m[f.name]], batch_size=500
+        )
+
+
+def run_import(entity: Entity, source, *, actor, school, commit: bool) -> ImportResult:
+    """Validate, and when ``commit`` and nothing is wrong, write every row in one transaction."""
+    result, new, changed = validate(entity, source, actor=actor, school=school)
+    if not commit or not result.ok:
+        return result
+    try:
+        with transaction.atomic():
+            entity.import_write(new=new, changed=changed, actor=actor, school=school, result=result)
+    except IntegrityError:
+        result.problems.append(ImportProblem(
+            0, "", _("Some rows conflict with records already in the system (a number or code that must be "
+                     "unique is used twice). Nothing was imported."),
+        ))
+    except ValidationError as exc:
+        for name, errors in _error_items(exc):
+            result.problems.append(ImportProblem(0, entity.header(name) if name != NON_FIELD_ERRORS else "",
+                                                 _message(errors)))
+    return result

@@ -1,0 +1,659 @@
+"""The generic entity views (architecture §4.4): about six shallow classes with named hooks.
+
+Every view checks the permission on the server and takes its queryset from ``entity.queryset``
+(the one scoping function). The same URL answers with the full page or, for htmx, a partial.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from pathlib import Path
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+
+from .audit import history_for
+from .entities import Fields, Related, format_value, registry
+from .models import ListPreference, SavedFilter
+
+
+def _excel():
+    """``core.excel`` loads python-calamine and xlsxwriter: only when a file is read or written."""
+    from . import excel
+
+    return excel
+
+PAGE_SIZE = 50
+PRINT_MAX_ROWS = 5000
+
+
+def is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def add_service_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+class EntityView(LoginRequiredMixin, View):
+    """Base: the entity, the permission each view needs, and the scoped queryset."""
+
+    entity = None
+    action = "view"  # permission action: view, add, change, void, delete
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        if not request.user.has_perm(self.entity.perm(self.action)):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self, action=None):
+        return self.entity.queryset(self.request.user, action or self.action)
+
+    def get_object(self, action=None):
+        return get_object_or_404(self.get_queryset(action), pk=self.kwargs["pk"])
+
+    def get_extra_context(self) -> dict:
+        return {}
+
+    def base_context(self) -> dict:
+        e = self.entity
+        user = self.request.user
+        return {
+            "entity": e,
+            "title": e.verbose_name_plural,
+            "list_url": reverse(e.url_name("list")),
+            "can_add": e.can_add and user.has_perm(e.perm("add")),
+            "can_import": e.can_import and bool(e.import_fields) and user.has_perm(e.perm("add")),
+            **self.get_extra_context(),
+        }
+
+
+# List -------------------------------------------------------------------------------------------
+
+
+class EntityListView(EntityView):
+    template_name = "core/entity_list.html"
+    partial_name = "core/partials/entity_table.html"
+
+    def columns(self) -> list:
+        e = self.entity
+        available = list(e.list_columns) + [c for c in e.extra_columns if c not in e.list_columns]
+        pref = ListPreference.objects.filter(user=self.request.user, entity=e.key).first()
+        chosen = [c for c in (pref.columns if pref else []) if c in available] or list(e.list_columns)
+        return [e.column(c) for c in chosen], [e.column(c) for c in available]
+
+    def filtered(self):
+        """(filterset, ordered queryset, columns, available columns, sort) for list, export and print."""
+        e = self.entity
+        qs = self.get_queryset("view")
+        filterset = e.filterset_class(self.request.GET or None, queryset=qs, request=self.request)
+        qs = filterset.qs
+        if not filterset.is_bound and e.is_voidable:
+            qs = qs.filter(voided_at__isnull=True)
+        columns, available = self.columns()
+        sortable = {c.name: c.sort for c in available if c.sort}
+        sort = self.request.GET.get("sort", "")
+        key = sort.lstrip("-")
+        if key in sortable:
+            expr = sortable[key]
+            qs = qs.order_by(f"-{expr}" if sort.startswith("-") else expr, "pk")
+        else:
+            sort = ""
+            qs = qs.order_by(*e.default_ordering(), "pk")
+        return filterset, qs, columns, available, sort
+
+    def rows(self, objects, columns):
+        e = self.entity
+        user = self.request.user
+        rows = []
+        for obj in objects:
+            cells = [{"text": e.display(obj, c.name, user), "link": e.link(obj, c.name), "align": c.align}
+                     for c in columns]
+            rows.append({"obj": obj, "cells": cells, "badge": e.badge(obj), "url": e.detail_url(obj)})
+        return rows
+
+    def get(self, request, *args, **kwargs):
+        filterset, qs, columns, available, sort = self.filtered()
+        page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        query = request.GET.copy()
+        query.pop("page", None)
+        context = {
+            **self.base_context(),
+            "filter_form": filterset.form,
+            "page": page,
+            "rows": self.rows(page.object_list, columns),
+            "columns": columns,
+            "available_columns": available,
+            "chosen": [c.name for c in columns],
+            "sort": sort,
+            "query": query.urlencode(),
+            "query_without_sort": urlencode([(k, v) for k, v in query.items() if k != "sort"]),
+            "saved_filters": self.saved_filters(),
+            "filter_summary": filter_summary(filterset),
+        }
+        if is_htmx(request) and request.headers.get("HX-Target") == "list-table":
+            return render(request, self.partial_name, context)
+        return render(request, self.template_name, context)
+
+    def saved_filters(self):
+        user = self.request.user
+        return SavedFilter.objects.filter(entity=self.entity.key).filter(
+            Q(owner=user) | Q(shared=True, school_id=user.school_id)
+        )
+
+    def post(self, request, *args, **kwargs):
+        """Column chooser and saved filters (the list itself is read by GET)."""
+        e = self.entity
+        what = request.POST.get("what")
+        back = reverse(e.url_name("list"))
+        if what == "columns":
+            available = set(e.list_columns) | set(e.extra_columns)
+            chosen = [c for c in request.POST.getlist("columns") if c in available]
+            if chosen:
+                ListPreference.objects.update_or_create(user=request.user, entity=e.key, defaults={"columns": chosen})
+            else:
+                ListPreference.objects.filter(user=request.user, entity=e.key).delete()
+            messages.success(request, _("Columns saved."))
+            query = request.POST.get("query", "")
+        elif what == "save_filter":
+            name = request.POST.get("name", "").strip()[:50]
+            query = request.POST.get("query", "")[:1000]
+            if not name:
+                messages.error(request, _("Give the filter a name."))
+            else:
+                SavedFilter.objects.create(
+                    school_id=request.user.school_id, owner=request.user, entity=e.key, name=name, query=query,
+                    shared=request.POST.get("shared") == "on",
+                )
+                messages.success(request, _("Filter “%(name)s” saved.") % {"name": name})
+        elif what == "delete_filter":
+            SavedFilter.objects.filter(owner=request.user, entity=e.key, pk=request.POST.get("pk") or 0).delete()
+            query = ""
+        else:
+            return HttpResponse(status=400)
+        return redirect(f"{back}?{query}" if query else back)
+
+
+def filter_summary(filterset) -> str:
+    """The active filters in words, for the print header: "类型：教室；楼宇：实训楼"."""
+    if not filterset.is_bound or not filterset.is_valid():
+        return ""
+    parts = []
+    for name, value in filterset.form.cleaned_data.items():
+        if value in (None, "", [], ()) or (hasattr(value, "start") and value.start is None and value.stop is None):
+            continue
+        field = filterset.form.fields[name]
+        if hasattr(value, "start"):
+            text = f"{format_value(value.start) or '…'} – {format_value(value.stop) or '…'}"
+        elif getattr(field, "choices", None) and not hasattr(field, "queryset"):
+            text = str(dict(field.choices).get(value, value))
+        else:
+            text = format_value(value)
+        parts.append(f"{field.label}：{text}")
+    return "；".join(parts)
+
+
+class EntityExportView(EntityListView):
+    """The list exactly as shown (filters, columns, sort) as .xlsx."""
+
+    def get(self, request, *args, **kwargs):
+        e = self.entity
+        filterset, qs, columns, _available, _sort = self.filtered()
+        limit = settings.HOUQIN_EXPORT_INLINE_MAX
+        total = qs.count()
+        if total > limit:
+            messages.error(request, _("%(count)s rows are too many to export at once (at most %(max)s): narrow the "
+                                      "filter.") % {"count": total, "max": limit})
+            return redirect(f"{reverse(e.url_name('list'))}?{request.GET.urlencode()}")
+        from .importing import excel_kind
+
+        xcols = [_excel().Column(key=c.name, header=c.header, kind=excel_kind(e, c.name)) for c in columns]
+        user = request.user
+        rows = ([e.value(obj, c.name, user) for c in columns] for obj in qs.iterator(chunk_size=2000))
+        out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+        title = [f"{request.user.school or ''} {e.verbose_name_plural}".strip()]
+        summary = filter_summary(filterset)
+        if summary:
+            title.append(summary)
+        _excel().write_xlsx(out, columns=xcols, rows=rows, sheet_title=e.verbose_name_plural, title_lines=title)
+        out.seek(0)
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        return FileResponse(out, as_attachment=True, filename=f"{e.verbose_name_plural}-{stamp}.xlsx",
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+class EntityPrintView(EntityListView):
+    """The list as an A4 PDF with title, school, filter summary, page numbers and signatures (PUB-3)."""
+
+    def get(self, request, *args, **kwargs):
+        from . import printing
+
+        e = self.entity
+        filterset, qs, columns, _available, _sort = self.filtered()
+        total = qs.count()
+        if total > PRINT_MAX_ROWS:
+            messages.error(request, _("%(count)s rows are too many to print at once (at most %(max)s): narrow the "
+                                      "filter.") % {"count": total, "max": PRINT_MAX_ROWS})
+            return redirect(f"{reverse(e.url_name('list'))}?{request.GET.urlencode()}")
+        user = request.user
+        pcols = [printing.PrintColumn(header=c.header, align=c.align,
+                                      weight=2.0 if c.kind in ("text", "fk", "m2m") else 1.0) for c in columns]
+        rows = ([e.display(obj, c.name, user) for c in columns] for obj in qs.iterator(chunk_size=2000))
+        try:
+            pdf = printing.render_table_pdf(
+                title=e.verbose_name_plural, school=str(user.school or ""), columns=pcols, rows=rows,
+                filter_summary=filter_summary(filterset), landscape=e.print_landscape,
+            )
+        except printing.PrintError as exc:
+            messages.error(request, str(exc))
+            return redirect(reverse(e.url_name("list")))
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = "inline; filename=print.pdf"
+        return response
+
+
+# Detail and history -------------------------------------------------------------------------------
+
+
+def field_rows(entity, obj, names, user) -> list[dict]:
+    return [{"label": entity.header(n), "text": entity.display(obj, n, user) or "—", "link": entity.link(obj, n)}
+            for n in names]
+
+
+def history_rows(entity, entries) -> list[dict]:
+    rows = []
+    for entry in entries:
+        changes = []
+        names = entry.changed_fields or []
+        for name in names:
+            f = entity.field(name)
+            label = entity.header(name) if f is not None else name
+            changes.append({"field": label, "old": _audit_text(entity, name, (entry.before or {}).get(name)),
+                            "new": _audit_text(entity, name, (entry.after or {}).get(name))})
+        rows.append({"entry": entry, "changes": changes})
+    return rows
+
+
+def _audit_text(entity, name, value) -> str:
+    if value in (None, ""):
+        return "—"
+    f = entity.field(name)
+    if f is not None and f.choices:
+        return str(dict(f.choices).get(value, value))
+    if f is not None and f.is_relation and f.many_to_one:
+        obj = f.related_model._default_manager.filter(pk=value).first()
+        return str(obj) if obj is not None else str(value)
+    if isinstance(value, bool):
+        return format_value(value)
+    if name == "id_number" and value:
+        from houqin.org.validators import mask_identity_number  # history never shows a full number
+
+        return mask_identity_number(str(value))
+    return str(value)
+
+
+class EntityDetailView(EntityView):
+    template_name = "core/entity_detail.html"
+
+    def panels(self, obj) -> list[dict]:
+        e = self.entity
+        user = self.request.user
+        panels = []
+        declared = e.detail_panels or (Fields(*dict.fromkeys(e.list_columns + e.form_fields)),)
+        for panel in declared:
+            if isinstance(panel, Fields):
+                panels.append({"kind": "fields", "title": panel.title, "rows": field_rows(e, obj, panel.names, user)})
+            elif isinstance(panel, Related):
+                panels.append(self.related_panel(obj, panel))
+        return [p for p in panels if p is not None]
+
+    def related_panel(self, obj, panel: Related):
+        user = self.request.user
+        manager = getattr(obj, panel.accessor)
+        target = registry.get(manager.model)
+        if target is None or not user.has_perm(target.perm("view")):
+            return None
+        qs = target.queryset(user).filter(pk__in=manager.values("pk"))
+        if target.is_voidable:
+            qs = qs.filter(voided_at__isnull=True)
+        qs = qs.order_by(*target.default_ordering())
+        columns = [target.column(c) for c in (panel.columns or target.list_columns)]
+        total = qs.count()
+        objects = list(qs[: panel.limit])
+        rows = [{"cells": [{"text": target.display(o, c.name, user), "link": target.link(o, c.name),
+                            "align": c.align} for c in columns], "badge": target.badge(o)} for o in objects]
+        more = None
+        if total > panel.limit:
+            more = reverse(target.url_name("list"))
+        return {"kind": "related", "title": panel.title or target.verbose_name_plural, "columns": columns,
+                "rows": rows, "total": total, "more": more}
+
+    def get_context(self, obj) -> dict:
+        e = self.entity
+        user = self.request.user
+        can_change = e.can_edit and user.has_perm(e.perm("change")) and self.get_queryset("change").filter(
+            pk=obj.pk).exists()
+        can_void = (e.is_voidable and user.has_perm(e.perm("void")) and not obj.voided_at
+                    and self.get_queryset("void").filter(pk=obj.pk).exists())
+        can_delete = e.deletion == "delete" and user.has_perm(e.perm("delete"))
+        return {
+            **self.base_context(),
+            "obj": obj,
+            "title": str(obj),
+            "badge": e.badge(obj),
+            "panels": self.panels(obj),
+            "history": history_rows(e, history_for(obj)[:20]),
+            "can_change": can_change,
+            "can_void": can_void,
+            "can_delete": can_delete,
+            "actions": e.detail_actions(obj, user),
+        }
+
+    def get(self, request, *args, **kwargs):
+        obj = self.get_object()
+        return render(request, self.template_name, self.get_context(obj))
+
+
+class EntityHistoryView(EntityView):
+    template_name = "core/entity_history.html"
+
+    def get(self, request, *args, **kwargs):
+        obj = self.get_object()
+        page = Paginator(history_for(obj), 50).get_page(request.GET.get("page"))
+        return render(request, self.template_name, {
+            **self.base_context(), "obj": obj, "title": str(obj), "page": page,
+            "history": history_rows(self.entity, page.object_list),
+        })
+
+
+# Create, edit, void, delete ------------------------------------------------------------------------
+
+
+class EntityFormView(EntityView):
+    template_name = "core/entity_form.html"
+    partial_name = "core/partials/entity_form_body.html"
+
+    def get_instance(self):
+        return None
+
+    def save(self, form, instance):
+        raise NotImplementedError
+
+    def render_form(self, form, instance, status=200):
+        e = self.entity
+        context = {**self.base_context(), "form": form, "obj": instance,
+                   "title": (_("Edit %(thing)s") % {"thing": instance}) if instance else
+                   (_("Add %(thing)s") % {"thing": e.verbose_name}),
+                   "cancel_url": e.detail_url(instance) if instance else reverse(e.url_name("list"))}
+        template = self.partial_name if is_htmx(self.request) else self.template_name
+        return render(self.request, template, context, status=status)
+
+    def get(self, request, *args, **kwargs):
+        instance = self.get_instance()
+        initial = {k: v for k, v in request.GET.items() if k in self.entity.form_fields} if not instance else None
+        return self.render_form(self.entity.form_for(request.user, instance=instance) if instance
+                                else self.entity.form_class(initial=initial, user=request.user, entity=self.entity),
+                                instance)
+
+    def post(self, request, *args, **kwargs):
+        instance = self.get_instance()
+        form = self.entity.form_for(request.user, data=request.POST, files=request.FILES, instance=instance)
+        if form.is_valid():
+            try:
+                obj = self.save(form, instance)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Saved."))
+                url = self.entity.detail_url(obj)
+                if is_htmx(request):
+                    response = HttpResponse(status=204)
+                    response["HX-Redirect"] = url
+                    return response
+                return redirect(url)
+        return self.render_form(form, instance, status=200 if is_htmx(request) else 400)
+
+
+class EntityCreateView(EntityFormView):
+    action = "add"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and (not self.entity.can_add or request.user.school_id is None):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def save(self, form, instance):
+        return self.entity.create(data=form.cleaned_data, actor=self.request.user, school=self.request.user.school)
+
+
+class EntityUpdateView(EntityFormView):
+    action = "change"
+
+    def get_instance(self):
+        if not self.entity.can_edit:
+            raise PermissionDenied
+        obj = self.get_object("change")
+        if getattr(obj, "voided_at", None):
+            raise PermissionDenied
+        return obj
+
+    def save(self, form, instance):
+        # form.save(commit=False) would already have changed the instance: the service takes the data.
+        fresh = type(instance)._default_manager.get(pk=instance.pk)
+        return self.entity.update(obj=fresh, data=form.cleaned_data, actor=self.request.user)
+
+
+class EntityVoidView(EntityView):
+    action = "void"
+    template_name = "core/entity_void.html"
+
+    def get(self, request, *args, **kwargs):
+        obj = self.get_object()
+        return render(request, self.template_name, {**self.base_context(), "obj": obj, "title": str(obj)})
+
+    def post(self, request, *args, **kwargs):
+        obj = self.get_object()
+        reason = request.POST.get("reason", "").strip()
+        try:
+            self.entity.void(obj=obj, reason=reason, actor=request.user)
+        except ValidationError as exc:
+            return render(request, self.template_name, {**self.base_context(), "obj": obj, "title": str(obj),
+                                                        "error": " ".join(exc.messages), "reason": reason},
+                          status=400)
+        messages.success(request, _("Voided. The record is kept and shown with the voided filter."))
+        return redirect(self.entity.detail_url(obj))
+
+
+class EntityDeleteView(EntityView):
+    action = "delete"
+
+    def post(self, request, *args, **kwargs):
+        obj = self.get_object()
+        try:
+            self.entity.delete(obj=obj, actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect(self.entity.detail_url(obj))
+        messages.success(request, _("Deleted."))
+        return redirect(reverse(self.entity.url_name("list")))
+
+
+# Import ---------------------------------------------------------------------------------------------
+
+
+def _import_dir() -> Path:
+    folder = Path(settings.VAR_DIR) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    cutoff = timezone.now().timestamp() - 86400
+    for old in folder.glob("*.upload"):
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+    return folder
+
+
+class EntityImportView(EntityView):
+    action = "add"
+    template_name = "core/entity_import.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and (not self.entity.import_fields or request.user.school_id is None):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def context(self, **extra):
+        from .importing import template_columns
+
+        return {**self.base_context(), "title": _("Import %(things)s") % {"things": self.entity.verbose_name_plural},
+                "columns": template_columns(self.entity), **extra}
+
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("template"):
+            from .importing import write_template
+
+            out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+            write_template(self.entity, out)
+            out.seek(0)
+            return FileResponse(out, as_attachment=True,
+                                filename=_("%(things)s import template.xlsx") % {"things": self.entity.verbose_name_plural},
+                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return render(request, self.template_name, self.context())
+
+    def post(self, request, *args, **kwargs):
+        from .importing import run_import
+
+        e = self.entity
+        token = request.POST.get("token", "")
+        if token:
+            stored = request.session.get("houqin_imports", {}).get(token)
+            if not stored or stored.get("entity") != e.key or not Path(stored["path"]).exists():
+                messages.error(request, _("The uploaded file has expired: upload it again."))
+                return redirect(reverse(e.url_name("import")))
+            source = Path(stored["path"])
+            result = run_import(e, source, actor=request.user, school=request.user.school, commit=True)
+            if result.ok:
+                source.unlink(missing_ok=True)
+                request.session.get("houqin_imports", {}).pop(token, None)
+                request.session.modified = True
+                messages.success(request, _("Imported: %(created)s new, %(updated)s updated.")
+                                 % {"created": result.created, "updated": result.updated})
+                if result.accounts:
+                    return render(request, self.template_name, self.context(result=result, done=True))
+                return redirect(reverse(e.url_name("list")))
+            return render(request, self.template_name, self.context(result=result, filename=stored.get("name")),
+                          status=400)
+        upload = request.FILES.get("file")
+        if upload is None:
+            return render(request, self.template_name, self.context(error=_("Choose an Excel file.")), status=400)
+        if upload.size > 50 * 1024 * 1024:
+            return render(request, self.template_name, self.context(error=_("The file is larger than 50 MB.")),
+                          status=400)
+        token = uuid.uuid4().hex
+        target = _import_dir() / f"{token}.upload"
+        with target.open("wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        result = run_import(e, target, actor=request.user, school=request.user.school, commit=False)
+        if result.ok:
+            imports = request.session.setdefault("houqin_imports", {})
+            imports[token] = {"entity": e.key, "path": str(target), "name": upload.name[:100]}
+            request.session.modified = True
+        else:
+            target.unlink(missing_ok=True)
+            token = ""
+        return render(request, self.template_name,
+                      self.context(result=result, token=token, filename=upload.name),
+                      status=200 if result.ok else 400)
+
+
+# Lookup (lazy select) ---------------------------------------------------------------------------
+
+
+class LookupView(LoginRequiredMixin, View):
+    """Matches for a lazy select: at most 20, by the entity's search fields (pinyin included)."""
+
+    def get(self, request, app_label, model_name):
+        entity = registry.for_key(f"{app_label}.{model_name}")
+        if entity is None:
+            raise Http404
+        user = request.user
+        if user.has_perm(entity.perm("view")):
+            qs = entity.queryset(user)
+        elif entity.lookup_public and user.school_id:
+            qs = entity.base_queryset().filter(school_id=user.school_id)
+        else:
+            raise PermissionDenied
+        if entity.is_voidable:
+            qs = qs.filter(voided_at__isnull=True)
+        q = request.GET.get("q") or ""
+        if not q:
+            q = next((v for k, v in request.GET.items() if k.endswith("__search") or k not in ("target", "q")), "")
+        filterset = entity.filterset_class({"q": q}, queryset=qs, request=request)
+        objects = list(filterset.qs.order_by(*entity.default_ordering())[:20])
+        if request.headers.get("Accept", "").startswith("application/json"):
+            return JsonResponse({"results": [{"id": o.pk, "label": entity.lookup_label(o)} for o in objects]})
+        return render(request, "core/partials/lookup_results.html", {
+            "objects": [(o.pk, entity.lookup_label(o)) for o in objects], "target": request.GET.get("target", ""),
+        })
+
+
+# URLs ------------------------------------------------------------------------------------------------
+
+
+def build_views(entity) -> dict[str, type]:
+    name = entity.model.__name__
+    bases = {
+        "list": EntityListView, "detail": EntityDetailView, "add": EntityCreateView, "edit": EntityUpdateView,
+        "history": EntityHistoryView, "export": EntityExportView, "print": EntityPrintView,
+    }
+    if entity.import_fields:
+        bases["import"] = EntityImportView
+    if entity.deletion == "void":
+        bases["void"] = EntityVoidView
+    elif entity.deletion == "delete":
+        bases["delete"] = EntityDeleteView
+    return {key: type(f"{name}{key.capitalize()}View", (base,), {"entity": entity}) for key, base in bases.items()}
+
+
+def entity_urls(app_label: str) -> list:
+    """The URL patterns of every entity of ``app_label``: ``<app>:<model>_list`` … (architecture §4.4)."""
+    patterns = []
+    for entity in registry.for_app(app_label):
+        views = entity.views
+        base = entity.url_path
+        m = entity.model_name
+        routes = [
+            ("list", f"{base}/", f"{m}_list"),
+            ("add", f"{base}/add/", f"{m}_add"),
+            ("import", f"{base}/import/", f"{m}_import"),
+            ("export", f"{base}/export/", f"{m}_export"),
+            ("print", f"{base}/print/", f"{m}_print"),
+            ("detail", f"{base}/<int:pk>/", m),
+            ("edit", f"{base}/<int:pk>/edit/", f"{m}_edit"),
+            ("void", f"{base}/<int:pk>/void/", f"{m}_void"),
+            ("delete", f"{base}/<int:pk>/delete/", f"{m}_delete"),
+            ("history", f"{base}/<int:pk>/history/", f"{m}_history"),
+        ]
+        for key, route, url_name in routes:
+            if key in views:
+                patterns.append(path(route, views[key].as_view(), name=url_name))
+    return patterns
+
+

@@ -1,0 +1,54 @@
+"""Form widgets: a lazy search-as-you-type select for related records (never 10,000 <option>s)."""
+
+from django import forms
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+
+class LazySelect(forms.Widget):
+    """A hidden input holding the id, and a search box that asks ``core:lookup`` for matches.
+
+    Works by keyboard: type, arrow down into the results, Enter picks one. Without JavaScript the
+    search box still shows the current choice. The behaviour is in ``houqin/houqin.js``.
+    """
+
+    def __init__(self, *, model, label_for=None, attrs=None):
+        super().__init__(attrs)
+        self.model = model
+        self.label_for = label_for
+
+    def format_value(self, value):
+        return "" if value in (None, "") else str(value)
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = self.build_attrs(self.attrs, attrs or {})
+        input_id = attrs.get("id") or f"id_{name}"
+        value = self.format_value(value)
+        label = ""
+        if value and self.label_for is not None:
+            try:
+                obj = self.label_for(value)
+            except (ValueError, TypeError):
+                obj = None
+            label = str(obj) if obj is not None else ""
+        url = reverse("core:lookup", args=[self.model._meta.app_label, self.model._meta.model_name])
+        described = attrs.get("aria-describedby", "")
+        return format_html(
+            '<div class="lazy-select" data-lazy-select>'
+            '<input type="hidden" name="{name}" value="{value}" data-lazy-value>'
+            '<input type="search" id="{id}" class="form-control" value="{label}" autocomplete="off"'
+            ' role="combobox" aria-autocomplete="list" aria-expanded="false" aria-controls="{id}_results"'
+            '{described} placeholder="{placeholder}" data-lazy-input'
+            ' hx-get="{url}" hx-trigger="input changed delay:250ms, focus once" hx-target="#{id}_results"'
+            ' hx-vals=\'{{"target": "{id}"}}\'>'
+            '<div id="{id}_results" class="lazy-results" role="listbox" aria-label="{results}"></div>'
+            "</div>",
+            name=name, value=value, id=input_id, label=label, url=url,
+            described=format_html(' aria-describedby="{}"', described) if described else "",
+            placeholder=_("Type to search"), results=_("Matches"),
+        )
+
+    def value_from_datadict(self, data, files, name):
+        value = data.get(name)
+        return None if value in (None, "") else value

@@ -1,0 +1,42 @@
+// Houqin page behaviour that htmx and Alpine.js do not cover. No framework, no build step.
+(function () {
+  "use strict";
+  // Lazy select (core/widgets.py LazySelect): pick a result by click or keyboard.
+  function pick(button) {
+    var box = button.closest("[data-lazy-select]");
+    if (!box) return;
+    box.querySelector("[data-lazy-value]").value = button.dataset.pk;
+    var input = box.querySelector("[data-lazy-input]");
+    input.value = button.dataset.label;
+    input.setAttribute("aria-expanded", "false");
+    box.querySelector(".lazy-results").innerHTML = "";
+    input.focus();
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest("[data-lazy-option]");
+    if (button) { e.preventDefault(); pick(button); }
+  });
+  document.addEventListener("keydown", function (e) {
+    var input = e.target.closest("[data-lazy-input]");
+    var option = e.target.closest("[data-lazy-option]");
+    if (input && e.key === "ArrowDown") {
+      var first = input.parentElement.querySelector("[data-lazy-option]");
+      if (first) { e.preventDefault(); first.focus(); }
+    } else if (option && (e.key === "ArrowDown" || e.key === "ArrowUp")) {
+      e.preventDefault();
+      var sib = e.key === "ArrowDown" ? option.parentElement.nextElementSibling : option.parentElement.previousElementSibling;
+      if (sib && sib.querySelector("[data-lazy-option]")) sib.querySelector("[data-lazy-option]").focus();
+    } else if (input && e.key === "Enter") {
+      e.preventDefault();  // Enter in the search box must not submit the form half-filled
+    }
+  });
+  document.addEventListener("input", function (e) {
+    var input = e.target.closest("[data-lazy-input]");
+    if (input && input.value === "") input.parentElement.querySelector("[data-lazy-value]").value = "";
+  });
+  document.addEventListener("htmx:afterSwap", function (e) {
+    var box = e.target.closest && e.target.closest("[data-lazy-select]");
+    if (box) box.querySelector("[data-lazy-input]").setAttribute("aria-expanded", e.target.children.length ? "true" : "false");
+  });
+})();
