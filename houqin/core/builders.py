@@ -7,6 +7,7 @@ from django import forms
 from django.db import models
 from django.db.models import Q
 from django.forms import modelform_factory
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .widgets import LazySelect
@@ -34,6 +35,18 @@ class EntityFilterSet(django_filters.FilterSet):
     """Base of every generated filterset: search box, voided rows hidden unless asked for."""
 
     entity = None
+
+    @property
+    def form(self):
+        form = super().form
+        if not getattr(form, "_houqin_styled", False):
+            for field in form.fields.values():
+                widgets = getattr(field.widget, "widgets", [field.widget])
+                for w in widgets:
+                    if not isinstance(w, LazySelect):
+                        w.attrs.setdefault("class", "form-select" if isinstance(w, forms.Select) else "form-control")
+            form._houqin_styled = True
+        return form
 
     def filter_search(self, queryset, name, value):
         value = (value or "").strip()[:MAX_QUERY]
@@ -80,9 +93,12 @@ def build_filterset(entity):
         elif f.choices:
             attrs[name] = django_filters.ChoiceFilter(choices=f.choices, label=label, empty_label=_("All"))
         elif isinstance(f, models.DateField):
-            attrs[name] = django_filters.DateFromToRangeFilter(
-                label=label, widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"})
-            )
+            widget = django_filters.widgets.DateRangeWidget(attrs={"type": "date"})
+            widget.widgets[0].attrs = dict(widget.widgets[0].attrs)
+            widget.widgets[1].attrs = dict(widget.widgets[1].attrs)
+            widget.widgets[0].attrs["aria-label"] = format_lazy("{}（{}）", label, _("from"))
+            widget.widgets[1].attrs["aria-label"] = format_lazy("{}（{}）", label, _("to"))
+            attrs[name] = django_filters.DateFromToRangeFilter(label=label, widget=widget)
         elif isinstance(f, models.BooleanField):
             attrs[name] = django_filters.BooleanFilter(
                 label=label, widget=forms.Select(choices=[("", _("All")), ("true", _("Yes")), ("false", _("No"))])

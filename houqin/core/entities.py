@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 from django import forms
 from django.db import models
 from django.utils import formats, timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -228,8 +229,8 @@ class Entity:
         if method:
             return str(method())
         f = self.field(name)
-        if f is not None:
-            return str(getattr(f, "verbose_name", name)).capitalize() if f.concrete or f.many_to_many else name
+        if f is not None and (f.concrete or f.many_to_many):
+            return capfirst(f.verbose_name)  # lazy: rendered in the language of each request
         return name
 
     def value(self, obj, name: str, user=None):

@@ -11,6 +11,7 @@ import datetime
 import io
 import math
 import os
+import posixpath
 import re
 import unicodedata
 import zipfile
@@ -445,53 +446,91 @@ def _not_a_workbook() -> ExcelReadError:
     return ExcelReadError(_("The file is not an Excel workbook (.xlsx, .xls or .ods)."))
 
 
-def _too_large(rows: int, columns: int) -> ExcelReadError:
+def _too_large() -> ExcelReadError:
     return ExcelReadError(_(
-        "The sheet spans %(rows)s rows and %(columns)s columns, too many to import; delete the stray "
-        "cells far below or to the right of the table.") % {"rows": rows, "columns": columns})
+        "The sheet is too large to import; delete stray cells far below or to the right of the table, "
+        "or split the file."))
 
 
-_XLSX_SHEET = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\br:id="([^"]+)"')
-_XLSX_REL = re.compile(rb'<(?:\w+:)?Relationship\b([^>]*)>')
-_XLSX_ROW_NUMBER = re.compile(rb' r="([0-9]+)"')  # <row r="12"> (cells have letters: <c r="B12">)
-_XLSX_WIDE_CELL = re.compile(rb' r="([A-Z]{2,3})[0-9]')  # cells in column AA or further right
+# calamine holds a sheet as a dense grid from its first to its last cell: one cell at A1 and one at
+# XFD1048576 (a stray entry far from the table, or a crafted 9 kB file) make it allocate 550 GB and
+# abort the whole process. So the cell references of an .xlsx are checked first, in the form that
+# spreadsheet programs write (<c r="B12" ...>); the scan costs about a tenth of calamine's parse.
+# A file crafted to hide its references from this scan is not caught; only reading in a separate,
+# memory-limited process would catch that.
+_XLSX_SHEET_ID = re.compile(rb'<(?:[\w.-]+:)?sheet\s[^>]*?\s[\w.-]+:id\s*=\s*["\']([^"\']+)')
+_XLSX_RELATIONSHIP = re.compile(rb'<(?:[\w.-]+:)?Relationship\s([^>]*)>')
+_XLSX_REL_ID = re.compile(rb'\bId\s*=\s*["\']([^"\']+)')
+_XLSX_REL_TARGET = re.compile(rb'\bTarget\s*=\s*["\']([^"\']+)')
+_FAR_ROW = re.compile(rb'<c r="[A-Za-z]*([0-9]{6,})"')  # row 100000 and below
+_WIDE_COLUMN = re.compile(rb'<c r="([A-Za-z]{2,})[0-9]')  # column AA and to the right
+_ANY_COLUMN = re.compile(rb'<c r="([A-Za-z]+)[0-9]')
+_MAX_PART_BYTES = 2 << 30  # uncompressed size of one part of a workbook
 
 
-def _xlsx_extent(data: bytes, sheet_index: int) -> tuple[int, int] | None:
-    """(last row, last column) of an .xlsx sheet from its XML, before calamine allocates its grid.
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters.upper()[:8]:
+        number = number * 26 + letter - 64
+    return number
 
-    calamine holds a sheet as a dense grid from its first to its last cell, so a few bytes placing
-    one cell at A1 and another at XFD1048576 would make it abort the process (550 GB).
-    """
+
+def _xlsx_sheet_parts(archive: zipfile.ZipFile, sheet_index: int) -> list[str]:
+    """The part holding the sheet calamine will read; every XML part if that cannot be told."""
+    names = set(archive.namelist())
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            sheets = _XLSX_SHEET.findall(archive.read("xl/workbook.xml"))
-            rel_id = sheets[sheet_index]
-            target = None
-            for attributes in _XLSX_REL.findall(archive.read("xl/_rels/workbook.xml.rels")):
-                if re.search(rb'\bId="' + re.escape(rel_id) + rb'"', attributes):
-                    target = re.search(rb'\bTarget="([^"]+)"', attributes).group(1).decode()
-            if target is None:
-                return None
-            path = target.lstrip("/") if target.startswith("/") else "xl/" + target
-            last_row = rows = last_column = 0
-            tail = b""
-            with archive.open(path) as part:
-                while chunk := part.read(1 << 20):
-                    rows += chunk.count(b"<row")  # rows without an r attribute are numbered in order
-                    text = tail + chunk
-                    numbers = _XLSX_ROW_NUMBER.findall(text)
-                    if numbers:
-                        last_row = max(last_row, max(map(int, numbers)))
-                    for letters in set(_XLSX_WIDE_CELL.findall(text)):
-                        column = 0
-                        for letter in letters:
-                            column = column * 26 + letter - 64
-                        last_column = max(last_column, column)
-                    tail = chunk[-100:]
-            return max(last_row, rows), max(last_column, 26)
-    except (KeyError, IndexError, ValueError, AttributeError, OSError, zipfile.BadZipFile, EOFError):
-        return None  # not a regular .xlsx: calamine decides
+        rel_id = _XLSX_SHEET_ID.findall(archive.read("xl/workbook.xml"))[sheet_index]
+        for attributes in _XLSX_RELATIONSHIP.findall(archive.read("xl/_rels/workbook.xml.rels")):
+            found = _XLSX_REL_ID.search(attributes)
+            if found and found.group(1) == rel_id:
+                target = _XLSX_REL_TARGET.search(attributes).group(1).decode()
+                path = posixpath.normpath(target.lstrip("/") if target.startswith("/") else "xl/" + target)
+                if path in names:
+                    return [path]
+    except (KeyError, IndexError, AttributeError, UnicodeDecodeError):
+        pass
+    return sorted(name for name in names if name.lower().endswith(".xml"))
+
+
+def _chunks(archive: zipfile.ZipFile, path: str):
+    """The part in 8 MB pieces, each starting with the last 64 bytes of the one before."""
+    tail = b""
+    with archive.open(path) as part:
+        while chunk := part.read(8 << 20):
+            yield tail + chunk
+            tail = chunk[-64:]
+
+
+def _sheet_extent(archive: zipfile.ZipFile, path: str) -> tuple[int, int]:
+    """An upper bound of (rows, columns) from the cell references: rows < 100000 and columns <= Z
+    count as 99999 and 26, unless that bound is too large; then the columns are counted exactly."""
+    rows, columns = 99_999, 26
+    for text in _chunks(archive, path):
+        rows = max(rows, max(map(int, _FAR_ROW.findall(text)), default=0))
+        columns = max(columns, max(map(_column_number, set(_WIDE_COLUMN.findall(text))), default=0))
+    if rows * columns > MAX_CELLS and columns == 26:
+        columns = 1
+        for text in _chunks(archive, path):
+            columns = max(columns, max(map(_column_number, set(_ANY_COLUMN.findall(text))), default=0))
+    return rows, columns
+
+
+def _check_xlsx_size(data: bytes, sheet_index: int) -> None:
+    """Refuse an .xlsx sheet spanning more than MAX_CELLS cells before calamine reads it."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # calamine reports it
+    with archive:
+        if any(info.file_size > _MAX_PART_BYTES for info in archive.infolist()):
+            raise _too_large()
+        for path in _xlsx_sheet_parts(archive, sheet_index):
+            try:
+                rows, columns = _sheet_extent(archive, path)
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+                continue  # calamine reports it
+            if rows * columns > MAX_CELLS:
+                raise _too_large()
 
 
 def _open_first_sheet(data: bytes) -> list[list]:
@@ -507,9 +546,7 @@ def _open_first_sheet(data: bytes) -> list[list]:
         index = next((i for i, meta in enumerate(workbook.sheets_metadata)
                       if meta.typ == SheetTypeEnum.WorkSheet and meta.visible == SheetVisibleEnum.Visible), 0)
         if data[:4] == b"PK\x03\x04":
-            extent = _xlsx_extent(data, index)
-            if extent is not None and extent[0] * extent[1] > MAX_CELLS:
-                raise _too_large(*extent)
+            _check_xlsx_size(data, index)
         try:
             sheet = workbook.get_sheet_by_index(index)
         except Exception as exc:
@@ -518,7 +555,7 @@ def _open_first_sheet(data: bytes) -> list[list]:
         if end is None:
             return []
         if (end[0] + 1) * (end[1] + 1) > MAX_CELLS:
-            raise _too_large(end[0] + 1, end[1] + 1)
+            raise _too_large()
         return sheet.to_python(skip_empty_area=False)
 
 

@@ -164,7 +164,7 @@ def template_columns(entity: Entity) -> list:
         elif isinstance(field, YesNoField):
             choices = (_("Yes"), _("No"))
         kind = excel_kind(entity, name)
-        columns.append(_excel().Column(key=name, header=entity.header(name), kind="text" if kind == "bool" else kind,
+        columns.append(_excel().Column(key=name, header=str(entity.header(name)), kind="text" if kind == "bool" else kind,
                                     choices=choices, required=field.required))
     return columns
 
@@ -205,7 +205,7 @@ def _message(errors) -> str:
 def validate(entity: Entity, source, *, actor, school) -> tuple[ImportResult, list, list]:
     """Return (result, new objects, changed (obj, before) pairs). Nothing is written."""
     result = ImportResult()
-    headers = {entity.header(n): n for n in entity.import_fields}
+    headers = {str(entity.header(n)): n for n in entity.import_fields}
     by_name = {n.lower(): n for n in entity.import_fields}
     try:
         sheet = _excel().read_sheet(source, expected_headers=list(headers), max_rows=MAX_IMPORT_ROWS)

@@ -219,11 +219,12 @@ def render_table_pdf(
         printed_at = timezone.localtime(printed_at)
     chinese = _chinese()
     colon = "：" if chinese else ": "
+    printed_label = _("Printed at")
     data = {
         "title": _text(title),
         "school": _text(school),
         "filter_summary": _text(filter_summary),
-        "printed_at": f"{_('Printed at')}{colon}{printed_at:%Y-%m-%d %H:%M}",
+        "printed_at": f"{printed_label}{colon}{printed_at:%Y-%m-%d %H:%M}",
         "footer_note": _text(footer_note),
         # The template puts the numbers in: Typst knows them only while laying the pages out.
         "page_label": _("Page %(page)s of %(total)s") % {"page": "{page}", "total": "{total}"},

@@ -125,9 +125,12 @@ class EntityListView(EntityView):
         user = self.request.user
         rows = []
         for obj in objects:
-            cells = [{"text": e.display(obj, c.name, user), "link": e.link(obj, c.name), "align": c.align}
-                     for c in columns]
-            rows.append({"obj": obj, "cells": cells, "badge": e.badge(obj), "url": e.detail_url(obj)})
+            badge = e.badge(obj)
+            cells = [{"text": e.display(obj, c.name, user), "link": e.link(obj, c.name), "align": c.align,
+                      "badge": badge if c.name == e.status_field else None} for c in columns]
+            if e.is_voidable and obj.voided_at and cells:
+                cells[-1]["voided"] = True
+            rows.append({"obj": obj, "cells": cells, "badge": badge, "url": e.detail_url(obj)})
         return rows
 
     def get(self, request, *args, **kwargs):
@@ -225,7 +228,7 @@ class EntityExportView(EntityListView):
             return redirect(f"{reverse(e.url_name('list'))}?{request.GET.urlencode()}")
         from .importing import excel_kind
 
-        xcols = [_excel().Column(key=c.name, header=c.header, kind=excel_kind(e, c.name)) for c in columns]
+        xcols = [_excel().Column(key=c.name, header=str(c.header), kind=excel_kind(e, c.name)) for c in columns]
         user = request.user
         rows = ([e.value(obj, c.name, user) for c in columns] for obj in qs.iterator(chunk_size=2000))
         out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
@@ -254,7 +257,7 @@ class EntityPrintView(EntityListView):
                                       "filter.") % {"count": total, "max": PRINT_MAX_ROWS})
             return redirect(f"{reverse(e.url_name('list'))}?{request.GET.urlencode()}")
         user = request.user
-        pcols = [printing.PrintColumn(header=c.header, align=c.align,
+        pcols = [printing.PrintColumn(header=str(c.header), align=c.align,
                                       weight=2.0 if c.kind in ("text", "fk", "m2m") else 1.0) for c in columns]
         rows = ([e.display(obj, c.name, user) for c in columns] for obj in qs.iterator(chunk_size=2000))
         try:

@@ -80,6 +80,7 @@ class StaffEntity(e.Entity):
 
     model = Staff
     menu = e.Menu("org", gettext_lazy("Staff"), order=3)
+    path = "staff"
     list_columns = ("staff_no", "name", "departments", "title", "mobile", "status")
     extra_columns = ("gender", "is_outsourced", "company", "joined_on", "left_on")
     search_fields = ("staff_no", "name", "mobile", "search_keys")

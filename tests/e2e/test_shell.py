@@ -81,7 +81,7 @@ def test_org_pages_in_chinese_have_no_english_and_pass_axe(page_factory, demo):
     page = page_factory(DESKTOP)
     _login(page)
     for path in ["/org/buildings/", "/org/rooms/", "/org/departments/", "/org/staff/", "/org/classes/",
-                 "/org/students/", "/org/terms/", "/search/?q=whh"]:
+                 "/org/students/", "/org/terms/", "/org/holidays/", "/search/?q=whh"]:
         page.goto(path)
         assert page.locator("h1").count() == 1, path
         leaks = english_leaks(page)
@@ -89,8 +89,8 @@ def test_org_pages_in_chinese_have_no_english_and_pass_axe(page_factory, demo):
         check_axe(page, path)
     # A detail page reached by clicking, and the pinyin search finds 王海涛 by initials.
     page.goto("/org/students/")
-    page.locator("#list-table a").first.click()
-    page.wait_for_selector("text=证件号码")
+    page.locator("#list-table tbody a").first.click()
+    page.locator("dt", has_text="证件号码").wait_for()
     check_axe(page, "student-detail")
     shot(page, "06-student-detail")
     page.goto("/")

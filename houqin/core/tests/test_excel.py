@@ -26,6 +26,7 @@ from houqin.core.excel import (
     write_template,
     write_xlsx,
 )
+from houqin.core.excel import _check_xlsx_size as check_xlsx_size
 
 PROPERTY = settings(max_examples=60, database=None, deadline=None)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -67,12 +68,12 @@ def raw_cells(data: bytes) -> list[list]:
     return CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python(skip_empty_area=False)
 
 
-def xlsx(cells: dict[tuple[int, int], object]) -> bytes:
+def xlsx(cells: dict[tuple[int, int], object], **options) -> bytes:
     """A workbook written cell by cell with xlsxwriter's plain API, as a user's own file would be."""
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer)
+    workbook = xlsxwriter.Workbook(buffer, options)
     sheet = workbook.add_worksheet()
-    for (row, col), value in cells.items():
+    for (row, col), value in sorted(cells.items()):
         sheet.write(row, col, value)
     workbook.close()
     return buffer.getvalue()
@@ -376,11 +377,16 @@ def test_too_many_rows_are_refused():
 
 def test_a_stray_far_away_cell_is_refused_before_calamine_allocates_the_grid():
     """A1 plus XFD1048576 would make calamine allocate 550 GB and abort the process."""
-    with pytest.raises(ExcelReadError, match="1048576"):
-        read_sheet(xlsx({(0, 0): "学号", (1_048_575, 16_383): "x"}))
-    # Wide but reasonable sheets still read: column AD is 30.
-    sheet = read_sheet(xlsx({(0, 29): "备注", (40_000, 29): "x"}))
-    assert sheet.rows == [(40_001, [None] * 29 + ["x"])]
+    for far in [(1_048_575, 16_383), (0, 16_383), (1_048_575, 30), (600_000, 26)]:
+        with pytest.raises(ExcelReadError) as error:
+            read_sheet(xlsx({(0, 0): "学号", far: "x"}, constant_memory=True))
+        assert str(error.value) == _(
+            "The sheet is too large to import; delete stray cells far below or to the right of the table, "
+            "or split the file.")
+    # Long but narrow, and wide but reasonable sheets pass: column AD is the 30th.
+    check_xlsx_size(xlsx({(0, 0): "学号", (999_998, 0): "x"}, constant_memory=True), 0)
+    assert read_sheet(xlsx({(0, 0): "学号", (150_000, 0): "x"}, constant_memory=True)).rows == [(150_001, ["x"])]
+    assert read_sheet(xlsx({(0, 29): "备注", (40_000, 29): "x"})).rows == [(40_001, [None] * 29 + ["x"])]
 
 
 def test_values_are_normalised():

@@ -13,9 +13,24 @@
     input.focus();
     input.dispatchEvent(new Event("change", { bubbles: true }));
   }
+  // Export and print follow the list's current filters, which htmx keeps in the address bar.
+  function followQuery(link) {
+    link.href = link.href.split("?")[0] + window.location.search;
+  }
   document.addEventListener("click", function (e) {
     var button = e.target.closest("[data-lazy-option]");
     if (button) { e.preventDefault(); pick(button); }
+    var link = e.target.closest("[data-follow-query]");
+    if (link) followQuery(link);
+  });
+  // Extra filters are open on wide screens and folded on phones.
+  document.addEventListener("DOMContentLoaded", function () {
+    if (window.matchMedia("(min-width: 768px)").matches) {
+      document.querySelectorAll("details[data-open-wide]").forEach(function (d) { d.open = true; });
+    }
+  });
+  document.addEventListener("htmx:pushedIntoHistory", function () {
+    document.querySelectorAll("[data-follow-query]").forEach(followQuery);
   });
   document.addEventListener("keydown", function (e) {
     var input = e.target.closest("[data-lazy-input]");
