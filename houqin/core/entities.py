@@ -127,6 +127,7 @@ class Entity:
     can_import: ClassVar[bool] = True
     example_row: ClassVar[dict[str, Any]] = {}  # import template example, by field name
     derived_fields: ClassVar[tuple[str, ...]] = ()  # set by import_prepare (e.g. pinyin keys)
+    import_clean_exclude: ClassVar[tuple[str, ...]] = ()  # fields the import's write step fills in
     lookup_public: ClassVar[bool] = False  # names offered in any form of the school (rooms, staff)
     print_landscape: ClassVar[bool | None] = None
 

@@ -7,6 +7,7 @@ import template with drop-down lists, and ``read_sheet`` reads the first sheet o
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import io
 import math
@@ -133,6 +134,21 @@ def _excel_serial(value: datetime.date) -> float | None:
     return days
 
 
+def _as_number(value: int | float | Decimal) -> int | float | None:
+    """The number Excel stores for value, or None if it cannot hold it (then it is written as text).
+
+    Integers beyond 15 digits would be rounded; a Decimal of up to 15 significant digits (every
+    Decimal(12,2)) comes back exactly through Decimal(str(value)).
+    """
+    if isinstance(value, int):
+        return int(value) if -EXACT_INT_LIMIT < value < EXACT_INT_LIMIT else None
+    try:
+        number = float(value)
+    except (OverflowError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
 def _naive_local(value: datetime.datetime) -> datetime.datetime:
     if timezone.is_aware(value):
         value = timezone.localtime(value)
@@ -208,15 +224,13 @@ class _CellRenderer:
             return _string_cell(ref, str(value))
         if isinstance(value, bool):
             return _string_cell(ref, self.yes if value else self.no)
-        if isinstance(value, int):
-            if -EXACT_INT_LIMIT < value < EXACT_INT_LIMIT:
-                return f'<c r="{ref}"><v>{int(value)}</v></c>'
-            return _string_cell(ref, str(value))
-        if isinstance(value, Decimal | float):
-            if math.isfinite(value):
-                style = self.decimal_styles[index] if isinstance(value, Decimal) else self.float_styles[index]
-                return f'<c r="{ref}"{style}><v>{float(value)!r}</v></c>'
-            return _string_cell(ref, str(value))
+        if isinstance(value, int | float | Decimal):
+            number = _as_number(value)
+            if number is None:
+                return _string_cell(ref, str(value))
+            style = "" if isinstance(value, int) else (
+                self.decimal_styles[index] if isinstance(value, Decimal) else self.float_styles[index])
+            return f'<c r="{ref}"{style}><v>{number!r}</v></c>'
         if isinstance(value, datetime.datetime):
             if value.utcoffset() is not None:
                 value = value.astimezone(self.timezone)
@@ -299,7 +313,7 @@ def write_xlsx(target, *, columns: list[Column], rows: Iterable[Sequence], sheet
             row += 1
         header_row = row
         for index, column in enumerate(columns):
-            worksheet.write_string(header_row, index, escape_formula(column.header), header_format)
+            worksheet.write_string(header_row, index, escape_formula(str(column.header)), header_format)
         worksheet.freeze_panes(header_row + 1, 0)
         count = _append_rows(worksheet, header_row + 1, renderer, len(columns), rows)
         worksheet.autofilter(header_row, 0, header_row + count, len(columns) - 1)
@@ -320,7 +334,7 @@ def write_template(target, *, columns: list[Column], example: Sequence | None, s
         raise ValueError("write_template needs at least one column")
     if isinstance(target, os.PathLike):
         target = os.fspath(target)
-    workbook = xlsxwriter.Workbook(target, _WRITER_OPTIONS)
+    workbook = xlsxwriter.Workbook(target, dict(_WRITER_OPTIONS))
     try:
         name = _sheet_name(sheet_title)
         worksheet = workbook.add_worksheet(name)
@@ -346,7 +360,8 @@ def write_template(target, *, columns: list[Column], example: Sequence | None, s
         for index, column in enumerate(columns):
             num_format = num_formats.get(column.kind) or _number_format(column.decimal_places)
             worksheet.set_column(index, index, _column_width(column), fmt(num_format, False))
-            worksheet.write_string(0, index, column.header, required_format if column.required else header_format)
+            header = escape_formula(str(column.header))
+            worksheet.write_string(0, index, header, required_format if column.required else header_format)
             if column.required:
                 worksheet.write_comment(0, index, _("Required"))
             value = example[index] if example is not None and index < len(example) else None
@@ -355,8 +370,8 @@ def write_template(target, *, columns: list[Column], example: Sequence | None, s
                 worksheet.write_blank(1, index, None, cell_format)
             elif isinstance(value, bool):
                 worksheet.write_string(1, index, yes if value else no, cell_format)
-            elif isinstance(value, int | float | Decimal) and math.isfinite(value) and abs(value) < EXACT_INT_LIMIT:
-                worksheet.write_number(1, index, float(value) if isinstance(value, Decimal) else value, cell_format)
+            elif isinstance(value, int | float | Decimal) and _as_number(value) is not None:
+                worksheet.write_number(1, index, _as_number(value), cell_format)
             elif isinstance(value, datetime.date) and value >= datetime.date(1900, 3, 1):
                 if isinstance(value, datetime.datetime):
                     value = _naive_local(value)
@@ -364,7 +379,7 @@ def write_template(target, *, columns: list[Column], example: Sequence | None, s
             else:
                 worksheet.write_string(1, index, _limit_length(escape_formula(str(value))), cell_format)
 
-            choices = column.choices or ((yes, no) if column.kind == "bool" else ())
+            choices = tuple(map(str, column.choices)) or ((yes, no) if column.kind == "bool" else ())
             if choices:
                 if len(",".join(choices)) <= EXCEL_LIST_LIMIT and not any("," in c or '"' in c for c in choices):
                     source = list(choices)
@@ -436,8 +451,8 @@ def _read_source(source) -> bytes:
     if isinstance(source, bytes | bytearray | memoryview):
         return bytes(source)
     if hasattr(source, "read"):
-        if hasattr(source, "seek"):
-            source.seek(0)
+        with contextlib.suppress(AttributeError, OSError):
+            source.seek(0)  # an upload that was looked at before
         return source.read()
     raise TypeError(f"read_sheet cannot read a {type(source).__name__}")
 
@@ -533,12 +548,18 @@ def _check_xlsx_size(data: bytes, sheet_index: int) -> None:
                 raise _too_large()
 
 
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+
+
 def _open_first_sheet(data: bytes) -> list[list]:
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except PasswordError as exc:
-        raise ExcelReadError(_("The workbook is protected by a password; remove the password and upload it again.")) from exc
     except Exception as exc:
+        # Excel saves a workbook with a password to open as an OLE file holding an "EncryptedPackage".
+        if isinstance(exc, PasswordError) or (data[:8] == _OLE_MAGIC and _ENCRYPTED_PACKAGE in data):
+            raise ExcelReadError(_(
+                "The workbook is protected by a password; remove the password and upload it again.")) from exc
         raise _not_a_workbook() from exc
     with workbook:
         if not workbook.sheet_names:
@@ -565,8 +586,9 @@ def read_sheet(source, *, header_row: int | None = None, expected_headers: Seque
 
     ``source``: a path, bytes or a binary file object (e.g. an UploadedFile). ``header_row`` is
     1-based; by default it is the first of the first 10 rows holding one of ``expected_headers``,
-    else the first non-empty row. Empty rows are skipped; values are normalised (see the X-7 notes
-    in the module). Raises ExcelReadError with a message for the user.
+    else the first non-empty row. Header marks (*, （必填）) are removed. Empty rows are skipped;
+    text is stripped (blank -> None) and unescape_formula'd, whole floats become int, midnight
+    datetimes become dates. Raises ExcelReadError with a message for the user.
     """
     grid = _open_first_sheet(_read_source(source))
     index = None

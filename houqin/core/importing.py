@@ -248,7 +248,7 @@ def validate(entity: Entity, source, *, actor, school) -> tuple[ImportResult, li
         row_form = _bound(form, data)
         if not row_form.is_valid():
             for name, errors in row_form.errors.items():
-                column = entity.header(name) if name != NON_FIELD_ERRORS else ""
+                column = str(entity.header(name)) if name != NON_FIELD_ERRORS else ""
                 result.problems.append(ImportProblem(row_no, column, _message(errors)))
             continue
         cleaned = row_form.cleaned_data
@@ -275,10 +275,11 @@ def validate(entity: Entity, source, *, actor, school) -> tuple[ImportResult, li
         obj._import_row = row_no
         try:
             entity.import_prepare(obj, actor=actor)
-            obj.full_clean(validate_unique=False, validate_constraints=False)
+            obj.full_clean(exclude=list(entity.import_clean_exclude), validate_unique=False,
+                           validate_constraints=False)
         except ValidationError as exc:
             for name, errors in _error_items(exc):
-                column = entity.header(name) if name in positions else ""
+                column = str(entity.header(name)) if name != NON_FIELD_ERRORS and entity.field(name) else ""
                 result.problems.append(ImportProblem(row_no, column, _message(errors)))
             continue
         if before is None:

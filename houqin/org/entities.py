@@ -10,9 +10,27 @@ from houqin.core.pinyin import search_keys
 
 from . import selectors, services
 from .forms import SchoolClassEntityForm, StaffEntityForm, StudentEntityForm, TermEntityForm
-from .models import Building, Department, Holiday, Room, SchoolClass, Staff, Student, Term
+from .models import Building, Campus, Department, Holiday, Room, SchoolClass, Staff, Student, Term
 from .validators import normalize_mobile
 from .views import StaffDetailView, StudentDetailView
+
+
+@e.register
+class CampusEntity(e.Entity):
+    """校区 (ORG-1): a school with several sites groups its buildings by campus."""
+
+    model = Campus
+    menu = e.Menu("org", gettext_lazy("Campuses"), order=0)
+    path = "campuses"
+    list_columns = ("name", "address")
+    search_fields = ("name", "address")
+    form_fields = ("name", "address")
+    import_fields = ("name", "address")
+    import_key = "name"
+    detail_panels = (e.Fields("name", "address"), e.Related("building_set"))
+    lookup_public = True
+    title_field = "name"
+    example_row = {"name": "本部", "address": "学府路1号"}
 
 
 @e.register
@@ -92,6 +110,7 @@ class StaffEntity(e.Entity):
     import_key = "staff_no"
     natural_keys = {"departments": "name"}
     derived_fields = ("search_keys",)
+    import_clean_exclude = ("user",)  # the account is created by import_write
     form_class = StaffEntityForm
     views = {"detail": StaffDetailView}
     detail_panels = (e.Fields("staff_no", "name", "gender", "departments", "title", "mobile", "is_outsourced",

@@ -67,7 +67,7 @@ def register() -> None:
     registry.grant(["logistics_director", "sysadmin"], people + ["org.change_school"])
     registry.grant(
         ["logistics_director", "sysadmin"],
-        [f"org.{a}_{m}" for a in ("add", "change") for m in ("term", "holiday")],
+        [f"org.{a}_{m}" for a in ("add", "change") for m in ("term", "holiday")] + ["org.delete_holiday"],
     )
     registry.grant(["logistics_director", "sysadmin"], ["org.turnover_schoolyear", "org.override_identity_check"])
     registry.grant(IDENTITY_REVEALERS, ["org.reveal_identity"])

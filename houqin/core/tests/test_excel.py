@@ -13,6 +13,7 @@ import xlsxwriter
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
@@ -177,6 +178,17 @@ def test_big_integers_and_other_objects_are_written_as_text():
         [10**15 - 1, "08:00:00"], [str(2**60), "NaN"], [str(-(2**60)), 1.5]]
 
 
+def test_overlong_text_is_cut_to_excels_limit_and_extra_values_are_ignored():
+    data = export([Column("t", "备注")], [["长" * 40_000, "no column for this"]])
+    assert read_sheet(data).rows == [(2, ["长" * 32_767])]
+
+
+def test_lazy_translations_are_written_as_text():
+    data = export([Column("name", gettext_lazy("Name"))], [[gettext_lazy("Yes")]], sheet_title=gettext_lazy("Name"))
+    assert read_sheet(data).headers == [_("Name")]
+    assert read_sheet(data).rows == [(2, [_("Yes")])]
+
+
 def test_unknown_column_kind_is_refused():
     with pytest.raises(ValueError, match="money"):
         Column("fee", "费用", "money")
@@ -319,6 +331,14 @@ def test_a_file_that_is_no_workbook_is_refused_with_a_message(data):
     with pytest.raises(ExcelReadError) as error:
         read_sheet(data)
     assert str(error.value) == _("The file is not an Excel workbook (.xlsx, .xls or .ods).")
+
+
+def test_a_workbook_with_a_password_to_open_gets_its_own_message():
+    """Excel stores it as an OLE file with an EncryptedPackage stream (sketched here, not a real one)."""
+    data = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500) + "EncryptedPackage".encode("utf-16-le") + bytes(500)
+    with pytest.raises(ExcelReadError) as error:
+        read_sheet(data)
+    assert str(error.value) == _("The workbook is protected by a password; remove the password and upload it again.")
 
 
 def test_a_zip_that_is_no_workbook_and_a_truncated_workbook_are_refused():
