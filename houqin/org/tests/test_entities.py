@@ -132,3 +132,55 @@ def test_class_teacher_cannot_reach_other_classes_through_the_api(client, person
     assert client.patch(f"/api/org/students/{other.pk}/", {"name": "x"}, content_type="application/json"
                         ).status_code == 404
     assert client.get("/api/org/students/", {"school_class": other.school_class_id}).json()["count"] == 0
+
+
+def test_holiday_plain_delete_is_audited_and_needs_permission(client, personas, school):
+    from houqin.core.models import AuditEntry
+    from houqin.org.models import Holiday
+    from houqin.org.tests.factories import HolidayFactory
+
+    holiday = HolidayFactory()
+    client.force_login(personas["teacher"])
+    assert client.post(reverse("org:holiday_delete", args=[holiday.pk])).status_code == 403
+    client.force_login(personas["logistics_director"])
+    response = client.post(reverse("org:holiday_delete", args=[holiday.pk]))
+    assert response.status_code == 302 and not Holiday.objects.filter(pk=holiday.pk).exists()
+    entry = AuditEntry.objects.get(object_id=str(holiday.pk), content_type__model="holiday", action="delete")
+    assert entry.before["name"] == holiday.name and entry.actor == personas["logistics_director"]
+
+
+def test_detail_page_has_attachments_and_history(client, personas, school):
+    from houqin.org.models import Room
+
+    room = Room.objects.filter(school=school).first()
+    client.force_login(personas["logistics_director"])
+    html = client.get(reverse("org:room", args=[room.pk])).content.decode()
+    assert "附件" in html and 'id="history"' in html and 'type="file"' in html
+    client.force_login(personas["teacher"])  # may view rooms, not change them: no upload form
+    html = client.get(reverse("org:room", args=[room.pk])).content.decode()
+    assert "附件" in html and 'type="file"' not in html
+
+
+@pytest.mark.dbsensitive
+@pytest.mark.django_db(transaction=True)
+def test_import_is_all_or_nothing_when_the_database_refuses_a_row(personas, school):
+    """A row passing validation but refused by a unique constraint rolls back every row (X-7)."""
+    from conftest import _seed_if_empty
+
+    _seed_if_empty()
+    from houqin.org.models import School
+
+    school = School.objects.get(code="3301001")
+    director = type(personas["logistics_director"]).objects.get(username="director")
+    taken = Student.objects.filter(school=school).exclude(id_number="").first()
+    cls = SchoolClass.objects.filter(school=school, status="active").order_by("name").first()
+    headers = [c.header for c in template_columns(registry[Student])]
+    rows = [
+        ["Z9001", "甲同学", None, cls.name, "居民身份证", None, "否", None, None, None],
+        ["Z9002", "乙同学", None, cls.name, taken.get_id_type_display(), taken.id_number, "否", None, None, None],
+    ]
+    before = Student.objects.count()
+    result = run_import(registry[Student], _xlsx(headers, rows), actor=director, school=school, commit=True)
+    assert not result.ok and result.problems[0].row == 0
+    assert Student.objects.count() == before
+    assert not Student.objects.filter(student_no="Z9001").exists()
