@@ -30,7 +30,7 @@ VENDOR_GONE := $(if $(wildcard $(VENDOR)/.vendored),,FORCE)
 help:
 	@echo "make run     install what is missing, migrate, create the demo school once, serve http://$${HOUQIN_BIND:-127.0.0.1:8000}"
 	@echo "make test    install what the tests need, then ruff, makemigrations --check, pytest on SQLite"
-	@echo "             (browser tests included) and the dbsensitive tests on a throwaway PostgreSQL"
+	@echo "             (browser tests included) and again, without the browser tests, on a throwaway PostgreSQL"
 	@echo "make deps    only the Python venv, npm packages and houqin/static/vendor"
 	@echo "make fonts   only the CJK font (fonts-noto-cjk) when none is installed"
 	@echo "make lint    ruff"
@@ -82,7 +82,7 @@ test: deps test-deps
 	DJANGO_SETTINGS_MODULE=houqin.settings_test $(PY) manage.py makemigrations --check --dry-run
 	timeout --foreground -s INT -k 60 $(PYTEST_TIMEOUT) $(VENV)/bin/pytest $(PYTEST_ARGS) || { \
 	  rc=$$?; [[ $$rc -ne 124 && $$rc -ne 137 ]] || echo "pytest did not finish within $(PYTEST_TIMEOUT)" >&2; exit $$rc; }
-	HOUQIN_PYTEST_TIMEOUT=$(PG_PYTEST_TIMEOUT) bash scripts/pg_test.sh $(PYTEST_ARGS)
+	HOUQIN_PG_MARK="not e2e" HOUQIN_PYTEST_TIMEOUT=$(PG_PYTEST_TIMEOUT) bash scripts/pg_test.sh $(PYTEST_ARGS)
 
 # --- others -------------------------------------------------------------------------------------
 

@@ -122,7 +122,7 @@ echo "pg_test: running the tests marked dbsensitive"
 
 set +e
 HOUQIN_DB_URL="postgres://postgres@127.0.0.1:$port/houqin" \
-  timeout --foreground -s INT -k 60 "${HOUQIN_PYTEST_TIMEOUT:-20m}" "$PYTEST" -m dbsensitive "$@"
+  timeout --foreground -s INT -k 60 "${HOUQIN_PYTEST_TIMEOUT:-20m}" "$PYTEST" -m "${HOUQIN_PG_MARK:-dbsensitive}" "$@"
 status=$?
 set -e
 if [[ $status -eq 124 || $status -eq 137 ]]; then

@@ -128,6 +128,7 @@ class Entity:
     example_row: ClassVar[dict[str, Any]] = {}  # import template example, by field name
     derived_fields: ClassVar[tuple[str, ...]] = ()  # set by import_prepare (e.g. pinyin keys)
     import_clean_exclude: ClassVar[tuple[str, ...]] = ()  # fields the import's write step fills in
+    global_search: ClassVar[bool] = False  # offered in the global search box (names, codes, pinyin)
     lookup_public: ClassVar[bool] = False  # names offered in any form of the school (rooms, staff)
     print_landscape: ClassVar[bool | None] = None
 
@@ -347,6 +348,21 @@ class Entity:
     def lookup_label(self, obj) -> str:
         return str(obj)
 
+    def search(self, request, query: str, limit: int) -> list[tuple[str, str, str]]:
+        """Global search hits (title, subtitle, url) the user may see, by the entity's search fields."""
+        user = request.user
+        if not user.has_perm(self.perm("view")):
+            return []
+        qs = self.queryset(user)
+        if self.is_voidable:
+            qs = qs.filter(voided_at__isnull=True)
+        filterset = self.filterset_class({"q": query}, queryset=qs, request=request)
+        hits = []
+        for obj in filterset.qs.order_by(*self.default_ordering())[:limit]:
+            subtitle = self.display(obj, self.list_columns[0], user) if self.list_columns else ""
+            hits.append((str(obj), subtitle if subtitle != str(obj) else "", self.detail_url(obj)))
+        return hits
+
     def computed_api_fields(self) -> list[str]:
         """API fields whose value the entity computes per user (e.g. a masked identity number)."""
         names = dict.fromkeys((self.api_fields or ()) + self.form_fields + self.list_columns)
@@ -472,6 +488,12 @@ def register(cls: type[Entity]) -> type[Entity]:
     entity = cls()
     builders.build(entity)
     registry.add(entity)
+    if entity.global_search:
+        from .registry import SearchProvider
+        from .registry import registry as shell_registry
+
+        order = entity.menu.order + 100 if entity.menu else 500
+        shell_registry.add_search(SearchProvider(entity.meta.verbose_name_plural, entity.search, order=order))
     if entity.menu is not None:
         from .registry import MenuItem
         from .registry import registry as shell_registry

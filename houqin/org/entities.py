@@ -48,6 +48,7 @@ class BuildingEntity(e.Entity):
     natural_keys = {"responsible": "staff_no", "campus": "name", "keepers": "staff_no"}
     select_related = ("campus", "responsible")
     detail_panels = (e.Fields("code", "name", "campus", "floors", "responsible", "keepers"), e.Related("rooms"))
+    global_search = True
     lookup_public = True
     example_row = {"code": "SX", "name": "实训楼", "floors": 5, "responsible": "T001"}
 
@@ -88,6 +89,7 @@ class DepartmentEntity(e.Entity):
     select_related = ("head",)
     detail_panels = (e.Fields("name", "kind", "head"), e.Related("members", columns=("staff_no", "name", "title")),
                      e.Related("classes", columns=("name", "head_teacher", "status")))
+    global_search = True
     lookup_public = True
     title_field = "name"
 

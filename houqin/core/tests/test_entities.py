@@ -348,3 +348,13 @@ def test_lookup_is_scoped_and_bounded(client, personas, school):
     client.force_login(personas["teacher"])
     assert client.get(reverse("core:lookup", args=["org", "student"]), {"q": "a"}).status_code == 403
     assert client.get(reverse("core:lookup", args=["org", "nothing"])).status_code == 404
+
+
+def test_entities_can_join_the_global_search(client, personas, school):
+    from houqin.org.models import Building
+
+    building = Building.objects.filter(school=school).first()
+    client.force_login(personas["logistics_director"])
+    data = client.get(reverse("core:search"), {"q": building.name, "format": "json"}).json()
+    hits = [h for g in data["groups"] for h in g["hits"]]
+    assert any(h[2] == reverse("org:building", args=[building.pk]) for h in hits)
