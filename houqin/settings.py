@@ -135,6 +135,9 @@ INSTALLED_APPS = [
     "axes",
     "houqin.core",
     "houqin.org",
+    "houqin.notifications",
+    "houqin.approvals",
+    "houqin.schedules",
 ]
 
 MIDDLEWARE = [

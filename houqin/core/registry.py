@@ -6,6 +6,8 @@
 - demo generators: the parts of the demo school, run in order by ``seed_demo``
 - role permissions: permission codenames each role gets, applied by ``sync_roles``
 - modules: switchable modules of a school (a school that does not use 班牌 hides it)
+- periodic jobs: what the scheduler enqueues each minute (notification delivery, task generation)
+- widgets: dashboard cards of each app (tasks due, approvals waiting, charts)
 """
 
 from __future__ import annotations
@@ -63,6 +65,26 @@ class Role:
 
 
 @dataclass(frozen=True)
+class PeriodicJob:
+    """A job the scheduler enqueues every ``every_minutes`` (idempotently: once per time slot)."""
+
+    name: str  # "notifications.deliver"
+    func: Callable  # () -> object; runs on the worker
+    every_minutes: int = 1
+
+
+@dataclass(frozen=True)
+class Widget:
+    """A dashboard card an app offers; ``render(request)`` returns a context dict or None (hidden)."""
+
+    key: str
+    label: str
+    template: str
+    render: Callable
+    order: int = 100
+
+
+@dataclass(frozen=True)
 class Module:
     code: str
     label: str
@@ -80,6 +102,8 @@ class Registry:
         # Callables (staff) -> list of messages naming what the person still holds; a leaving
         # person's account is not disabled while any is non-empty (AST-14).
         self.leave_blockers: list[Callable] = []
+        self.periodic_jobs: dict[str, PeriodicJob] = {}
+        self.widgets: list[Widget] = []
 
     # navigation
     def menu_group(self, key: str, label: str, order: int = 100) -> MenuGroup:
@@ -120,6 +144,14 @@ class Registry:
 
     def add_module(self, module: Module) -> None:
         self.modules[module.code] = module
+
+    def add_periodic(self, job: PeriodicJob) -> None:
+        self.periodic_jobs[job.name] = job
+
+    def add_widget(self, widget: Widget) -> None:
+        if all(w.key != widget.key for w in self.widgets):
+            self.widgets.append(widget)
+            self.widgets.sort(key=lambda w: w.order)
 
 
 registry = Registry()
