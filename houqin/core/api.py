@@ -87,6 +87,33 @@ class VoidSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200)
 
 
+class TransitionSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+def _transition_action(t):
+    def handler(self, request, pk=None):
+        from .workflow import TransitionNotAllowed
+
+        obj = self.get_object()
+        if t.perm and not request.user.has_perm(t.perm):
+            raise exceptions.PermissionDenied()
+        payload = TransitionSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        try:
+            self.entity.transition(obj=obj, name=t.name, actor=request.user,
+                                   note=payload.validated_data.get("note", ""))
+        except TransitionNotAllowed as exc:
+            raise exceptions.ValidationError({"non_field_errors": [str(exc)]}) from exc
+        obj.refresh_from_db()
+        return Response(self.entity.serializer_class(obj, context=self.get_serializer_context()).data)
+
+    handler.__name__ = t.name
+    handler.__doc__ = f"{t.label or t.name} (workflow transition)."
+    return action(detail=True, methods=["post"], url_path=t.name.replace("_", "-"),
+                  serializer_class=TransitionSerializer)(handler)
+
+
 class EntityViewSet(viewsets.ModelViewSet):
     entity = None
     permission_classes = [permissions.IsAuthenticated, EntityPermission]
@@ -159,6 +186,10 @@ def build_viewset(entity):
     }
     if entity.is_voidable:
         attrs["void"] = action(detail=True, methods=["post"], serializer_class=VoidSerializer)(void)
+    if entity.workflow is not None:
+        for t in entity.workflow.transitions:
+            if not t.system:
+                attrs[t.name] = _transition_action(t)
     viewset = type(f"{entity.model.__name__}ViewSet", (EntityViewSet,), attrs)
     try:
         from drf_spectacular.utils import extend_schema

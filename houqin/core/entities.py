@@ -121,6 +121,7 @@ class Entity:
     ordering: ClassVar[tuple[str, ...]] = ()
     title_field: ClassVar[str | None] = None
     status_colors: ClassVar[dict[str, str]] = {}  # status value -> Tabler badge colour
+    workflow: ClassVar[Any] = None  # core.workflow.Workflow: buttons, transition URLs, API actions
     status_field: ClassVar[str] = "status"
     can_add: ClassVar[bool] = True
     can_edit: ClassVar[bool] = True
@@ -286,7 +287,8 @@ class Entity:
         if f is None or not f.choices:
             return None
         value = getattr(obj, self.status_field)
-        return (getattr(obj, f"get_{self.status_field}_display")(), self.status_colors.get(value, "secondary"))
+        colors = self.status_colors or (self.workflow.colors if self.workflow is not None else {})
+        return (getattr(obj, f"get_{self.status_field}_display")(), colors.get(value, "secondary"))
 
     # writes (override to call the app's services) ------------------------------------------
     def new_object(self, *, school, data: dict) -> models.Model:
@@ -325,6 +327,10 @@ class Entity:
     def delete(self, *, obj, actor) -> None:
         crud.object_delete(obj=obj, actor=actor)
 
+    def transition(self, *, obj, name: str, actor, note: str = ""):
+        """Apply a workflow transition; an entity overrides this to call its domain service."""
+        return self.workflow.apply(obj, name, actor=actor, note=note)
+
     # import hooks ------------------------------------------------------------------------------
     def import_derived_fields(self) -> tuple[str, ...]:
         return self.derived_fields
@@ -344,6 +350,16 @@ class Entity:
     def detail_actions(self, obj, user) -> list[dict]:
         """Extra buttons on the detail page: {"label", "url", "method": "get"|"post", "style"}."""
         return []
+
+    def transition_actions(self, obj, user) -> list[dict]:
+        """The workflow buttons this user may press now (from the transition table)."""
+        if self.workflow is None or getattr(obj, "voided_at", None):
+            return []
+        from django.urls import reverse
+
+        return [{"label": t.label or t.name, "url": reverse(self.url_name(t.name), args=[obj.pk]), "method": "post",
+                 "style": t.style, "confirm": t.confirm, "needs_note": t.needs_note, "name": t.name}
+                for t in self.workflow.available(obj, user)]
 
     def lookup_label(self, obj) -> str:
         return str(obj)

@@ -206,3 +206,31 @@ class ListPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.entity}"
+
+
+class StatusChange(models.Model):
+    """One row per workflow transition: from, to, who, when, why (healthchecks' Flip)."""
+
+    school = models.ForeignKey(
+        "org.School", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("school")
+    )
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, verbose_name=_("record type"))
+    object_id = models.CharField(_("record id"), max_length=64)
+    transition = models.CharField(_("action"), max_length=40)
+    from_state = models.CharField(_("from"), max_length=40)
+    to_state = models.CharField(_("to"), max_length=40)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("time"), auto_now_add=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        ordering = ("-at", "-id")
+        indexes = [models.Index(fields=["content_type", "object_id", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.from_state} → {self.to_state}"

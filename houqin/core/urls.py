@@ -8,6 +8,7 @@ app_name = "core"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("search/", views.search, name="search"),
+    path("docs/workflows/", views.workflow_docs, name="workflow_docs"),
     path("lookup/<str:app_label>/<str:model_name>/", LookupView.as_view(), name="lookup"),
     path("accounts/login-log/", views.login_log, name="login_log"),
     path("accounts/lockouts/", views.lockouts, name="lockouts"),

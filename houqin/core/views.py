@@ -130,3 +130,23 @@ def unlock(request):
             messages.success(request, _("%(username)s can log in again.") % {"username": username})
     return redirect("core:lockouts")
 
+
+
+@login_required
+def workflow_docs(request):
+    """The state diagram and transition table of every document type (architecture §4.6)."""
+    from .entities import registry as entities
+    from .workflow import workflows
+
+    items = []
+    for model, wf in sorted(workflows.items(), key=lambda kv: kv[0]._meta.label):
+        entity = entities.get(model)
+        items.append({
+            "title": model._meta.verbose_name, "key": model._meta.label_lower, "svg": wf.diagram_svg(),
+            "entity": entity,
+            "rows": [{"label": t.label or t.name, "name": t.name,
+                      "sources": "、".join(wf.state_label(s) for s in t.sources(wf.states)),
+                      "target": wf.state_label(t.target), "perm": t.perm or "", "system": t.system,
+                      "needs_note": t.needs_note} for t in wf.transitions],
+        })
+    return render(request, "core/workflow_docs.html", {"items": items})

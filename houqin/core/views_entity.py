@@ -368,6 +368,7 @@ class EntityDetailView(EntityView):
             "can_void": can_void,
             "can_delete": can_delete,
             "actions": e.detail_actions(obj, user),
+            "transitions": e.transition_actions(obj, user),
         }
 
     def get(self, request, *args, **kwargs):
@@ -497,6 +498,38 @@ class EntityDeleteView(EntityView):
             return redirect(self.entity.detail_url(obj))
         messages.success(request, _("Deleted."))
         return redirect(reverse(self.entity.url_name("list")))
+
+
+class EntityTransitionView(EntityView):
+    """POST one workflow transition (the permission is the transition's own, checked by apply)."""
+
+    transition_name = ""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        if not request.user.has_perm(self.entity.perm("view")):
+            raise PermissionDenied
+        return View.dispatch(self, request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        from .workflow import TransitionNotAllowed
+
+        obj = self.get_object("view")
+        try:
+            self.entity.transition(obj=obj, name=self.transition_name, actor=request.user,
+                                   note=request.POST.get("note", ""))
+        except TransitionNotAllowed as exc:
+            messages.error(request, str(exc))
+            t = self.entity.workflow.get(self.transition_name)
+            if t.perm and not request.user.has_perm(t.perm):
+                raise PermissionDenied from exc
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Done: %(action)s.") % {
+                "action": self.entity.workflow.get(self.transition_name).label})
+        return redirect(self.entity.detail_url(obj))
 
 
 # Import ---------------------------------------------------------------------------------------------
@@ -632,7 +665,13 @@ def build_views(entity) -> dict[str, type]:
         bases["void"] = EntityVoidView
     elif entity.deletion == "delete":
         bases["delete"] = EntityDeleteView
-    return {key: type(f"{name}{key.capitalize()}View", (base,), {"entity": entity}) for key, base in bases.items()}
+    views = {key: type(f"{name}{key.capitalize()}View", (base,), {"entity": entity}) for key, base in bases.items()}
+    if entity.workflow is not None:
+        for t in entity.workflow.transitions:
+            if not t.system:
+                views[t.name] = type(f"{name}{t.name.title().replace('_', '')}View", (EntityTransitionView,),
+                                     {"entity": entity, "transition_name": t.name})
+    return views
 
 
 def entity_urls(app_label: str) -> list:
@@ -654,6 +693,9 @@ def entity_urls(app_label: str) -> list:
             ("delete", f"{base}/<int:pk>/delete/", f"{m}_delete"),
             ("history", f"{base}/<int:pk>/history/", f"{m}_history"),
         ]
+        if entity.workflow is not None:
+            routes += [(t.name, f"{base}/<int:pk>/{t.name.replace('_', '-')}/", f"{m}_{t.name}")
+                       for t in entity.workflow.transitions if not t.system]
         for key, route, url_name in routes:
             if key in views:
                 patterns.append(path(route, views[key].as_view(), name=url_name))

@@ -22,3 +22,7 @@ class SampleAppConfig(AppConfig):
             "sampleapp.void_ledgerline",
         ])
         registry.grant(["logistics_clerk"], ["sampleapp.view_ledgerline"])
+        request_perms = ["sampleapp.view_samplerequest", "sampleapp.add_samplerequest", "sampleapp.change_samplerequest"]
+        registry.grant(["teacher", "class_teacher", "logistics_clerk", "logistics_director"], request_perms)
+        registry.grant(["logistics_director", "principal"], ["sampleapp.view_samplerequest",
+                                                             "sampleapp.approve_samplerequest"])

@@ -1,6 +1,7 @@
 from houqin.core import entities as e
 
-from .models import LedgerLine
+from .models import LedgerLine, SampleRequest
+from .workflows import request_flow
 
 
 @e.register
@@ -18,3 +19,17 @@ class LedgerLineEntity(e.Entity):
     title_field = "code"
     example_row = {"code": "L001", "description": "粉笔", "kind": "入库", "amount": "12.50", "quantity": 10,
                    "happened_on": "2026-09-01", "paid": "是"}
+
+
+@e.register
+class SampleRequestEntity(e.Entity):
+    model = SampleRequest
+    list_columns = ("title", "amount", "requested_by", "status")
+    search_fields = ("title",)
+    filter_fields = ("status",)
+    form_fields = ("title", "amount")
+    workflow = request_flow
+    title_field = "title"
+
+    def create(self, *, data, actor, school):
+        return super().create(data={**data, "requested_by": actor}, actor=actor, school=school)

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import factory
 
-from .models import LedgerLine
+from .models import LedgerLine, SampleRequest
 
 
 class LedgerLineFactory(factory.django.DjangoModelFactory):
@@ -20,4 +20,14 @@ class LedgerLineFactory(factory.django.DjangoModelFactory):
     happened_on = datetime.date(2026, 9, 10)
 
 
-FACTORIES = {LedgerLine: LedgerLineFactory}
+class SampleRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SampleRequest
+
+    school = factory.LazyFunction(lambda: __import__("houqin.org.models", fromlist=["School"]).School.objects.get(
+        code="3301001"))
+    title = factory.Sequence(lambda n: f"采购申请{n}")
+    amount = Decimal("800.00")
+
+
+FACTORIES = {LedgerLine: LedgerLineFactory, SampleRequest: SampleRequestFactory}

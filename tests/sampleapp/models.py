@@ -30,3 +30,31 @@ class LedgerLine(SchoolScopedModel, VoidableMixin):
 
     def __str__(self) -> str:
         return f"{self.code} {self.description}"
+
+
+class SampleRequest(SchoolScopedModel):
+    """A sample document with a workflow and an approval policy, for the platform's tests."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "草稿"
+        SUBMITTED = "submitted", "审批中"
+        APPROVED = "approved", "已批准"
+        REJECTED = "rejected", "已退回"
+        DONE = "done", "已完成"
+        CANCELLED = "cancelled", "已取消"
+
+    title = models.CharField("事由", max_length=100)
+    amount = models.DecimalField("金额", max_digits=12, decimal_places=2, default=0)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.DRAFT)
+    requested_by = models.ForeignKey(
+        "org.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name="申请人"
+    )
+
+    class Meta:
+        verbose_name = "申请单"
+        verbose_name_plural = "申请单"
+        ordering = ("-id",)
+        permissions = [("approve_samplerequest", "Can approve sample requests")]
+
+    def __str__(self) -> str:
+        return self.title
