@@ -138,6 +138,7 @@ INSTALLED_APPS = [
     "houqin.notifications",
     "houqin.approvals",
     "houqin.schedules",
+    "houqin.signin",
 ]
 
 MIDDLEWARE = [
