@@ -9,3 +9,8 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from . import signals  # noqa: F401  (post_migrate: sync_roles)
+        from .registry import Widget, registry
+        from .views import changes_widget
+
+        registry.add_widget(Widget("core.changes", _("Records changed in the last 14 days"), "core/widgets/chart.html",
+                                   changes_widget, order=900))

@@ -54,11 +54,18 @@ def dashboard(request):
         value = fact.count(request)
         if value is not None:
             facts.append({"label": fact.label, "value": value, "url_name": fact.url_name})
+    widgets = []
+    for widget in registry.widgets:
+        data = widget.render(request)
+        if data is not None:
+            widgets.append({"key": widget.key, "label": widget.label, "template": widget.template, "data": data})
     context = {
         "today": today,
         "term": term,
         "week": term.teaching_week(today) if term else None,
         "facts": facts,
+        "widgets": widgets,
+        "needs_charts": any(w["data"].get("chart") for w in widgets),
     }
     return render(request, "core/dashboard.html", context)
 
@@ -150,3 +157,35 @@ def workflow_docs(request):
                       "needs_note": t.needs_note} for t in wf.transitions],
         })
     return render(request, "core/workflow_docs.html", {"items": items})
+
+
+def changes_widget(request):
+    """Records changed per day over the last 14 days (a trend chart for the office; ECharts)."""
+    import datetime
+
+    from django.db.models import Count
+    from django.db.models.functions import TruncDate
+
+    from .models import AuditEntry
+
+    user = request.user
+    if not user.has_perm("core.view_auditentry") or not user.school_id:
+        return None
+    today = timezone.localdate()
+    start = today - datetime.timedelta(days=13)
+    counts = dict(
+        AuditEntry.objects.filter(school_id=user.school_id, at__date__gte=start)
+        .annotate(day=TruncDate("at")).values("day").annotate(n=Count("id")).values_list("day", "n")
+    )
+    days = [start + datetime.timedelta(days=i) for i in range(14)]
+    rows = [(d.strftime("%m-%d"), counts.get(d, 0)) for d in days]
+    return {
+        "id": "changes", "script_id": "changes-data", "x_label": _("Date"), "y_label": _("Changes"),
+        "rows": rows,
+        "chart": {
+            "grid": {"left": 40, "right": 16, "top": 16, "bottom": 28},
+            "xAxis": {"type": "category", "data": [r[0] for r in rows]},
+            "yAxis": {"type": "value", "minInterval": 1},
+            "series": [{"type": "bar", "data": [r[1] for r in rows], "itemStyle": {"color": "#1d4ed8"}}],
+        },
+    }

@@ -79,3 +79,13 @@ def test_secret_key_is_generated_once_owner_only(tmp_path):
     second = subprocess.run(run, cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
     assert first == second and len(first.strip()) >= 50
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_dashboard_shows_registered_widgets_with_a_chart(client, personas):
+    """Apps register dashboard widgets; the office's change trend is an ECharts chart with a table."""
+    client.force_login(personas["logistics_director"])
+    html = client.get("/").content.decode()
+    assert 'data-widget="core.changes"' in html and 'data-echarts="changes-data"' in html
+    assert "vendor/echarts/echarts.min.js" in html and 'id="changes-data"' in html
+    client.force_login(personas["guard"])  # no audit permission: no chart
+    assert 'data-widget="core.changes"' not in client.get("/").content.decode()

@@ -23,6 +23,17 @@
     var link = e.target.closest("[data-follow-query]");
     if (link) followQuery(link);
   });
+  // Dashboard charts: <div data-echarts="ID"> with its options in <script id="ID" type="application/json">.
+  window.addEventListener("load", function () {
+    if (!window.echarts) return;
+    document.querySelectorAll("[data-echarts]").forEach(function (el) {
+      var source = document.getElementById(el.dataset.echarts);
+      if (!source) return;
+      var chart = window.echarts.init(el, null, { renderer: "svg" });
+      chart.setOption(JSON.parse(source.textContent));
+      window.addEventListener("resize", function () { chart.resize(); });
+    });
+  });
   // Extra filters are open on wide screens and folded on phones.
   document.addEventListener("DOMContentLoaded", function () {
     if (window.matchMedia("(min-width: 768px)").matches) {
