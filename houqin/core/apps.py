@@ -9,8 +9,10 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from . import signals  # noqa: F401  (post_migrate: sync_roles)
-        from .registry import Widget, registry
+        from .registry import MenuItem, Widget, registry
         from .views import changes_widget
 
         registry.add_widget(Widget("core.changes", _("Records changed in the last 14 days"), "core/widgets/chart.html",
                                    changes_widget, order=900))
+        registry.menu_group("help", _("Help"), order=1000)
+        registry.menu_item("help", MenuItem(_("Workflows"), "core:workflow_docs", None, order=10))

@@ -81,7 +81,8 @@ def test_org_pages_in_chinese_have_no_english_and_pass_axe(page_factory, demo):
     page = page_factory(DESKTOP)
     _login(page)
     for path in ["/org/buildings/", "/org/rooms/", "/org/departments/", "/org/staff/", "/org/classes/",
-                 "/org/students/", "/org/terms/", "/org/holidays/", "/search/?q=whh"]:
+                 "/org/students/", "/org/terms/", "/org/holidays/", "/search/?q=whh",
+                 "/docs/workflows/", "/sample/samplerequests/"]:
         page.goto(path)
         assert page.locator("h1").count() == 1, path
         leaks = english_leaks(page)

@@ -55,7 +55,7 @@ def test_refusals_name_the_reason(personas, school):
     from tests.sampleapp.workflows import request_flow
 
     req = SampleRequest.objects.create(school=school, title="买粉笔", amount=10)
-    with pytest.raises(TransitionNotAllowed, match="不允许|not allowed"):
+    with pytest.raises(TransitionNotAllowed, match="无权|not allowed"):
         request_flow.apply(req, "submit", actor=personas["guard"])
     with pytest.raises(TransitionNotAllowed, match="原因|reason"):
         request_flow.apply(req, "cancel", actor=personas["teacher"], note="  ")
