@@ -250,8 +250,16 @@ class Entity:
             related = getattr(obj, name)
             return str(related) if related is not None else None
         if f.choices:
-            return getattr(obj, f"get_{name}_display")()
+            value = getattr(obj, f.attname)
+            return self._choice_labels(name).get(value, value)
         return getattr(obj, f.attname)
+
+    def _choice_labels(self, name: str) -> dict:
+        """{value: label} of a choice field, built once (``get_FOO_display`` hashes on every call)."""
+        cache = self.__dict__.setdefault("_choice_cache", {})
+        if name not in cache:
+            cache[name] = dict(self.field(name).flatchoices)
+        return cache[name]
 
     def display(self, obj, name: str, user=None) -> str:
         """The value as text for pages and print (dates in Chinese format, money with two places)."""
@@ -266,18 +274,25 @@ class Entity:
             target = registry.get(f.related_model)
             pk = getattr(obj, f.attname)
             if target is not None and pk is not None:
-                from django.urls import reverse
-
-                return reverse(target.url_name("detail"), args=[pk])
+                return target.detail_url_for(pk)
         return None
+
+    def detail_url_for(self, pk) -> str:
+        """The detail URL of ``pk`` without a ``reverse()`` per row (lists render hundreds of links)."""
+        from django.urls import get_script_prefix, reverse
+
+        key = get_script_prefix()
+        cache = self.__dict__.setdefault("_url_cache", {})
+        if key not in cache:
+            cache[key] = reverse(self.url_name("detail"), args=[987654321]).split("987654321")
+        head, tail = cache[key]
+        return f"{head}{pk}{tail}"
 
     def title_column(self) -> str:
         return self.title_field or (self.list_columns[1] if len(self.list_columns) > 1 else self.list_columns[0])
 
     def detail_url(self, obj) -> str:
-        from django.urls import reverse
-
-        return reverse(self.url_name("detail"), args=[obj.pk])
+        return self.detail_url_for(obj.pk)
 
     def badge(self, obj) -> tuple[str, str] | None:
         """(label, colour) of the record's status badge, if it has one."""
@@ -288,7 +303,7 @@ class Entity:
             return None
         value = getattr(obj, self.status_field)
         colors = self.status_colors or (self.workflow.colors if self.workflow is not None else {})
-        return (getattr(obj, f"get_{self.status_field}_display")(), colors.get(value, "secondary"))
+        return (self._choice_labels(self.status_field).get(value, value), colors.get(value, "secondary"))
 
     # writes (override to call the app's services) ------------------------------------------
     def new_object(self, *, school, data: dict) -> models.Model:
@@ -495,6 +510,14 @@ class EntityRegistry:
 
 
 registry = EntityRegistry()
+
+# Concrete models that are deliberately not entities, with the reason (checked by a completeness test).
+not_entities: dict[str, str] = {}
+
+
+def not_an_entity(label: str, reason: str) -> None:
+    """Declare that ``app_label.model`` gets no generated pages, and why (e.g. an outbox table)."""
+    not_entities[label.lower()] = reason
 
 
 def register(cls: type[Entity]) -> type[Entity]:
