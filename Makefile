@@ -29,6 +29,7 @@ VENDOR_GONE := $(if $(wildcard $(VENDOR)/.vendored),,FORCE)
 
 help:
 	@echo "make run     install what is missing, migrate, create the demo school once, serve http://$${HOUQIN_BIND:-127.0.0.1:8000}"
+	@echo "             with the background job worker and scheduler (manage.py serve)"
 	@echo "make test    install what the tests need, then ruff, makemigrations --check, pytest on SQLite"
 	@echo "             (browser tests included) and again, without the browser tests, on a throwaway PostgreSQL"
 	@echo "make deps    only the Python venv, npm packages and houqin/static/vendor"
@@ -70,12 +71,14 @@ test-deps:
 
 # --- the two commands ---------------------------------------------------------------------------
 
+# `manage.py serve` runs the web server (gunicorn), the job worker and the scheduler and stops all
+# three together (Ctrl-C); see README.md, Processes.
 run: deps fonts
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --if-empty
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py demo_logins
-	exec $(VENV)/bin/gunicorn houqin.wsgi --bind "$${HOUQIN_BIND:-127.0.0.1:8000}" --workers 2 --access-logfile -
+	exec $(PY) manage.py serve
 
 test: deps test-deps
 	$(VENV)/bin/ruff check .

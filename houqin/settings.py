@@ -133,6 +133,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "houqin.core",
     "houqin.org",
     "houqin.notifications",
@@ -153,6 +155,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "houqin.core.middleware.RequestIdMiddleware",
     "houqin.core.middleware.PasswordChangeRequiredMiddleware",
+    # Login page → PIN pad on a paired tablet, → WeCom/DingTalk inside their apps; idle tablet sessions end.
+    "houqin.signin.middleware.SigninMiddleware",
     # AxesMiddleware must be last: it turns a lockout into the Chinese lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -186,6 +190,9 @@ AUTHENTICATION_BACKENDS = [
     # Axes first so that a locked-out username/address is refused before the password is checked.
     "axes.backends.AxesStandaloneBackend",
     "houqin.core.auth.LoginBackend",
+    # Sessions opened by a WeCom/DingTalk sign-in or a tablet PIN (they check no password themselves).
+    "houqin.signin.backends.PlatformBackend",
+    "houqin.signin.backends.DeviceBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -274,11 +281,66 @@ SPECTACULAR_SETTINGS = {
 }
 # Attachments (X-6): photos and PDFs up to this size; larger uploads are refused with a message.
 HOUQIN_ATTACHMENT_MAX_BYTES = env_int("HOUQIN_ATTACHMENT_MAX_MB", 10) * 1024 * 1024
-# Lists: rows exported inline; a larger export asks for a narrower filter (a background job once
-# Platform III's job system exists).
+# Lists: rows exported inline; a larger export runs on the job worker (core.export_list) with progress.
 HOUQIN_EXPORT_INLINE_MAX = env_int("HOUQIN_EXPORT_INLINE_MAX", 10000)
 
+# Background jobs (architecture §4.6 "Processes"), one interface: houqin.core.jobs. HOUQIN_JOBS says
+# where they run: "db" (school mode) in the database queue of django-tasks-db, run by
+# `manage.py run_worker`; "celery" (district mode) on Celery over Redis (`celery -A houqin worker`,
+# periodic jobs from `celery -A houqin beat`); "immediate" inline in enqueue() (tests, scripts).
+HOUQIN_JOBS = env_choice("HOUQIN_JOBS", "celery" if HOUQIN_MODE == "district" else "db", ("db", "celery", "immediate"))
+TASKS = {
+    # The job id enqueue() chose becomes the DBTaskResult's id (houqin.core.jobs.next_job_id).
+    "default": {"BACKEND": "django_tasks_db.DatabaseBackend",
+                "OPTIONS": {"id_function": "houqin.core.jobs.next_job_id"}},
+    "immediate": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
+}
+HOUQIN_JOBS_KEEP_DAYS = env_int("HOUQIN_JOBS_KEEP_DAYS", 7)  # finished jobs, progress rows and export files
+HOUQIN_EXPORT_DIR = VAR_DIR / "exports"  # large exports written by the worker, <job id>.xlsx
+HOUQIN_WEB_WORKERS = env_int("HOUQIN_WEB_WORKERS", 2)  # gunicorn workers started by `manage.py serve`
+HOUQIN_REDIS_URL = env_str("HOUQIN_REDIS_URL", "redis://127.0.0.1:6379/0")
+CELERY_BROKER_URL = HOUQIN_REDIS_URL
+CELERY_RESULT_BACKEND = HOUQIN_REDIS_URL
+CELERY_RESULT_EXPIRES = HOUQIN_JOBS_KEEP_DAYS * 86400
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "Asia/Shanghai"
+CELERY_TASK_TRACK_STARTED = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
+# Notifications (X-4). E-mail goes through the school's or district's SMTP server (each school switches
+# e-mail on in its channel settings); WeCom/DingTalk group robots through the webhooks schools enter.
+EMAIL_HOST = env_str("HOUQIN_SMTP_HOST", "localhost")
+EMAIL_PORT = env_int("HOUQIN_SMTP_PORT", 25)
+EMAIL_HOST_USER = env_str("HOUQIN_SMTP_USER")
+EMAIL_HOST_PASSWORD = env_str("HOUQIN_SMTP_PASSWORD")
+EMAIL_USE_SSL = env_bool("HOUQIN_SMTP_SSL", False)  # implicit TLS, usually port 465
+EMAIL_USE_TLS = env_bool("HOUQIN_SMTP_STARTTLS", False)  # STARTTLS, usually port 587
+EMAIL_TIMEOUT = env_int("HOUQIN_SMTP_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("HOUQIN_MAIL_FROM", "houqin@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The address staff open Houqin at (https://houqin.example.edu.cn): links in e-mails and robot messages.
+HOUQIN_SITE_URL = env_str("HOUQIN_SITE_URL")
+# A robot entered as a bare key or access token is sent to these addresses (an intranet relay can stand in).
+HOUQIN_WECOM_WEBHOOK_BASE = env_str("HOUQIN_WECOM_WEBHOOK_BASE", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send")
+HOUQIN_DINGTALK_WEBHOOK_BASE = env_str("HOUQIN_DINGTALK_WEBHOOK_BASE", "https://oapi.dingtalk.com/robot/send")
+HOUQIN_NOTIFY_TIMEOUT = env_int("HOUQIN_NOTIFY_TIMEOUT", 5)  # seconds per webhook request
+HOUQIN_NOTIFY_MAX_ATTEMPTS = env_int("HOUQIN_NOTIFY_MAX_ATTEMPTS", 6)  # then the message is given up ("dead")
+HOUQIN_NOTIFY_BATCH = env_int("HOUQIN_NOTIFY_BATCH", 500)  # messages per delivery run (once a minute)
+HOUQIN_NOTIFY_KEEP_DAYS = env_int("HOUQIN_NOTIFY_KEEP_DAYS", 180)  # sent messages and read notifications
+
+# WeCom (企业微信) / DingTalk (钉钉) sign-in (Platform III §6): the platforms' endpoint base URLs (tests point
+# them at a local fake). Each school enters its corp ID, app and secret on the sign-in settings page.
+HOUQIN_WECOM_OAUTH_URL = env_str("HOUQIN_WECOM_OAUTH_URL", "https://open.weixin.qq.com")
+HOUQIN_WECOM_SSO_URL = env_str("HOUQIN_WECOM_SSO_URL", "https://login.work.weixin.qq.com")
+HOUQIN_WECOM_API_URL = env_str("HOUQIN_WECOM_API_URL", "https://qyapi.weixin.qq.com")
+HOUQIN_DINGTALK_OAUTH_URL = env_str("HOUQIN_DINGTALK_OAUTH_URL", "https://login.dingtalk.com")
+HOUQIN_DINGTALK_API_URL = env_str("HOUQIN_DINGTALK_API_URL", "https://api.dingtalk.com")
+# Shared gate/canteen tablets: a person's PIN session ends after this many minutes without use.
+HOUQIN_DEVICE_IDLE_MINUTES = env_int("HOUQIN_DEVICE_IDLE_MINUTES", 3)
 
 # Security headers. With HOUQIN_HTTPS=1 and debug off, `check --deploy` is clean.
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -4,6 +4,7 @@
 #   postgresql      /usr/lib/postgresql/*/bin/initdb: the PostgreSQL stage (scripts/pg_test.sh) [required]
 #   fonts-noto-cjk  fc-list :lang=zh: Chinese text in screenshots and PDFs
 #   gettext         msgfmt/xgettext: the catalogue test
+#   redis-server    the district-mode Celery test starts one on a free port (skipped without it)
 # Not root, or no apt: prints the Debian packages to install and exits 1 when chromium or
 # postgresql is missing (the tests cannot run without them), 0 otherwise.
 set -euo pipefail
@@ -13,6 +14,7 @@ source "$(dirname "$0")/apt_lib.sh"
 have_chromium() { [[ -x /usr/bin/chromium ]]; }
 have_postgresql() { compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; }
 have_gettext() { command -v msgfmt >/dev/null 2>&1 && command -v xgettext >/dev/null 2>&1; }
+have_redis() { command -v redis-server >/dev/null 2>&1 || [[ -x /usr/bin/redis-server ]]; }
 
 missing() {
   local m=()
@@ -21,6 +23,7 @@ missing() {
   have_cjk_font || m+=(fonts-noto-cjk)
   command -v fc-list >/dev/null 2>&1 || m+=(fontconfig)
   have_gettext || m+=(gettext)
+  have_redis || m+=(redis-server)
   echo "${m[@]}"
 }
 
@@ -42,5 +45,5 @@ for p in "${need[@]}"; do
     exit 1
   fi
 done
-echo "(continuing: without them some Chinese rendering and the catalogue check are skipped)" >&2
+echo "(continuing: without them some Chinese rendering, the catalogue check and the Celery test are skipped)" >&2
 exit 0

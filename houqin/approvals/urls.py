@@ -1,5 +1,20 @@
-from django.urls import path  # noqa: F401
+from django.urls import include, path
+
+from . import views
+from .api_urls import api_urlpatterns
 
 app_name = "approvals"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    # The menu's entry: the shell marks an entry active when the path starts with its URL, and "/approvals/"
+    # starts every page of the app.
+    path("waiting/", views.inbox, name="waiting"),
+    path("steps/<int:pk>/", views.step_decide, name="step_decide"),
+    path("mine/", views.my_requests, name="my_requests"),
+    path("policies/", views.policy_list, name="policy_list"),
+    path("policies/add/", views.policy_add, name="policy_add"),
+    path("policies/<int:pk>/", views.policy_detail, name="policy"),
+    path("policies/<int:pk>/edit/", views.policy_edit, name="policy_edit"),
+    path("api/", include(api_urlpatterns)),
+]

@@ -234,3 +234,71 @@ class StatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_state} → {self.to_state}"
+
+
+class JobProgress(models.Model):
+    """Progress of a background job someone waits for (large imports and exports, reports).
+
+    Created by ``jobs.enqueue_tracked`` before the job is queued, updated by the job through
+    ``jobs.job_progress_update``; the job's owner (and the school's 系统管理员) watch it at
+    ``/jobs/<job id>/``. The queue's own status lives in the backend (django-tasks-db or Celery).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    job_id = models.CharField(_("job"), max_length=64, unique=True)
+    name = models.CharField(_("job name"), max_length=100)  # "core.export_list"
+    label = models.CharField(_("title"), max_length=200, blank=True)
+    school = models.ForeignKey(
+        "org.School", on_delete=models.CASCADE, null=True, blank=True, verbose_name=_("school")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(_("total"), default=0)
+    done = models.PositiveIntegerField(_("done"), default=0)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    result_file = models.CharField(max_length=500, blank=True)  # absolute path under HOUQIN_EXPORT_DIR
+    result_name = models.CharField(max_length=200, blank=True)  # the download's file name
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        ordering = ("-created_at", "-id")
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self) -> str:
+        return self.label or self.name
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(99, self.done * 100 // self.total) if self.total else 0
+
+
+class PeriodicSlot(models.Model):
+    """One row per periodic job and time slot, claimed by INSERT: a second scheduler (or a restart
+    within the same slot) hits the unique constraint and enqueues nothing (``jobs.run_due_periodic``)."""
+
+    name = models.CharField(max_length=100)
+    slot = models.BigIntegerField()  # floor(minutes since the epoch / every_minutes)
+    job_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "slot"], name="core_periodicslot_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.name} #{self.slot}"

@@ -15,6 +15,14 @@ urlpatterns = [
     path("accounts/unlock/", views.unlock, name="unlock"),
 ]
 
+# Background jobs: progress of a job someone waits for, and its result file.
+from . import views_jobs  # noqa: E402
+
+urlpatterns += [
+    path("jobs/<uuid:job_id>/", views_jobs.job_progress, name="job_progress"),
+    path("jobs/<uuid:job_id>/download/", views_jobs.job_download, name="job_download"),
+]
+
 # Attachments: the file routes come before the record route, which would also match them.
 from . import views_attachments  # noqa: E402
 

@@ -163,9 +163,8 @@ class EntityListView(EntityView):
                     inner = format_html('<a href="{}">{}</a>', link, text or "—") if link else conditional_escape(text)
                 parts.append(format_html('<td class="text-end">{}</td>', inner) if c.align == "right"
                              else format_html("<td>{}</td>", inner))
-            if e.is_voidable and getattr(obj, "voided_at", None) and parts:
-                parts[-1] = mark_safe(parts[-1][:-5] + format_html(' <span class="badge bg-red-lt">{}</span></td>',
-                                                                    voided_label))  # noqa: S308 - built from escaped parts
+            if e.is_voidable and getattr(obj, "voided_at", None):
+                parts.append(format_html('<td><span class="badge bg-red-lt">{}</span></td>', voided_label))
             rows.append({"obj": obj, "html": mark_safe("".join(parts)), "badge": badge})  # noqa: S308 - escaped above
         return rows
 

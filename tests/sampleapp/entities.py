@@ -1,3 +1,5 @@
+from django.db import transaction
+
 from houqin.core import entities as e
 
 from .models import LedgerLine, SampleRequest
@@ -33,3 +35,15 @@ class SampleRequestEntity(e.Entity):
 
     def create(self, *, data, actor, school):
         return super().create(data={**data, "requested_by": actor}, actor=actor, school=school)
+
+    def transition(self, *, obj, name, actor, note=""):
+        """Submitting starts the approval (X-3) in the same transaction; cancelling withdraws it."""
+        from houqin.approvals.services import approval_request_create, approval_request_withdraw
+
+        with transaction.atomic():
+            obj = super().transition(obj=obj, name=name, actor=actor, note=note)
+            if name == "submit":
+                approval_request_create(document=obj, actor=actor)
+            elif name == "cancel":
+                approval_request_withdraw(document=obj, actor=actor, note=note)
+        return obj
