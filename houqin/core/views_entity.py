@@ -153,18 +153,19 @@ class EntityListView(EntityView):
         rows = []
         for obj in objects:
             badge = e.badge(obj)
+            voided = e.is_voidable and getattr(obj, "voided_at", None)
             parts = []
-            for c in columns:
+            for i, c in enumerate(columns):
                 if c.name == status_field and badge:
                     inner = format_html('<span class="badge bg-{}-lt">{}</span>', badge[1], badge[0])
                 else:
                     text = e.display(obj, c.name, user)
                     link = e.link(obj, c.name)
                     inner = format_html('<a href="{}">{}</a>', link, text or "—") if link else conditional_escape(text)
+                if voided and i == 0:
+                    inner = format_html('{} <span class="badge bg-red-lt">{}</span>', inner, voided_label)
                 parts.append(format_html('<td class="text-end">{}</td>', inner) if c.align == "right"
                              else format_html("<td>{}</td>", inner))
-            if e.is_voidable and getattr(obj, "voided_at", None):
-                parts.append(format_html('<td><span class="badge bg-red-lt">{}</span></td>', voided_label))
             rows.append({"obj": obj, "html": mark_safe("".join(parts)), "badge": badge})  # noqa: S308 - escaped above
         return rows
 
