@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from houqin.approvals.api_urls import api_urlpatterns as approvals_api
 from houqin.core import views as core_views
 from houqin.core.api import entity_router
 from houqin.core.views_entity import entity_urls
@@ -23,6 +24,7 @@ urlpatterns = [
     path("api/me/", org_api.me, name="api_me"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("api/approvals/", include((approvals_api, "approvals_api"))),
     path("api/", include((entity_router().urls, "api"))),
     path("", include("houqin.core.urls")),
 ]

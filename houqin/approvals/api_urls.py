@@ -1,4 +1,4 @@
-"""API routes of approvals. Served under ``/approvals/api/`` (see ``urls.py``); the project may also mount
+"""API routes of approvals. Served under ``/api/approvals/`` (mounted in houqin/urls.py); the project may also mount
 them at ``/api/approvals/`` with ``path("api/approvals/", include((api_urlpatterns, "approvals_api")))``."""
 
 from django.urls import path

@@ -1,7 +1,6 @@
-from django.urls import include, path
+from django.urls import path
 
 from . import views
-from .api_urls import api_urlpatterns
 
 app_name = "approvals"
 
@@ -16,5 +15,4 @@ urlpatterns = [
     path("policies/add/", views.policy_add, name="policy_add"),
     path("policies/<int:pk>/", views.policy_detail, name="policy"),
     path("policies/<int:pk>/edit/", views.policy_edit, name="policy_edit"),
-    path("api/", include(api_urlpatterns)),
 ]

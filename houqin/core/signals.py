@@ -4,10 +4,12 @@ from django.dispatch import receiver
 
 @receiver(post_migrate)
 def _sync_roles_after_migrate(sender, app_config=None, using="default", **kwargs):
-    # post_migrate fires once per app; run only after the last app so every permission exists.
+    # post_migrate fires once per app with models, after that app's permissions are created. Run
+    # after the last such app (never rely on INSTALLED_APPS' last entry having models).
     from django.apps import apps
 
-    if app_config is None or app_config is not list(apps.get_app_configs())[-1]:
+    with_models = [c for c in apps.get_app_configs() if c.models_module is not None]
+    if app_config is None or not with_models or app_config is not with_models[-1]:
         return
     from .roles import sync_roles
 

@@ -145,6 +145,12 @@ def workflow_docs(request):
     from .entities import registry as entities
     from .workflow import workflows
 
+    def who(perm):
+        if not perm:
+            return ""
+        roles = [r for code, r in registry.roles.items() if perm in registry.role_perms.get(code, ())]
+        return "、".join(str(r.label) for r in sorted(roles, key=lambda r: r.order))
+
     items = []
     for model, wf in sorted(workflows.items(), key=lambda kv: kv[0]._meta.label):
         entity = entities.get(model)
@@ -153,7 +159,7 @@ def workflow_docs(request):
             "entity": entity,
             "rows": [{"label": t.label or t.name, "name": t.name,
                       "sources": "、".join(wf.state_label(s) for s in t.sources(wf.states)),
-                      "target": wf.state_label(t.target), "perm": t.perm or "", "system": t.system,
+                      "target": wf.state_label(t.target), "perm": who(t.perm), "system": t.system,
                       "needs_note": t.needs_note} for t in wf.transitions],
         })
     return render(request, "core/workflow_docs.html", {"items": items})

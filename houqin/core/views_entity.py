@@ -166,7 +166,7 @@ class EntityListView(EntityView):
                     inner = format_html('{} <span class="badge bg-red-lt">{}</span>', inner, voided_label)
                 parts.append(format_html('<td class="text-end">{}</td>', inner) if c.align == "right"
                              else format_html("<td>{}</td>", inner))
-            rows.append({"obj": obj, "html": mark_safe("".join(parts)), "badge": badge})  # noqa: S308 - escaped above
+            rows.append({"obj": obj, "html": mark_safe("".join(parts)), "badge": badge, "voided": voided})  # noqa: S308 - escaped above
         return rows
 
     def get(self, request, *args, **kwargs):

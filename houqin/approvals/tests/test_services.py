@@ -1,5 +1,6 @@
 """X-3 approvals, services: steps by role and amount, no approval, reject, resubmit, refusals, once only."""
 
+import re
 import threading
 from decimal import Decimal
 
@@ -7,6 +8,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils.translation import gettext
 
 from houqin.approvals import selectors
 from houqin.approvals.models import ApprovalRequest, ApprovalStep
@@ -24,7 +26,13 @@ from tests.sampleapp.models import SampleRequest
 
 from .conftest import KEY, THREE_LEVELS, submit
 
-DECIDED = "already been decided|已经处理"  # English source or its Chinese translation
+
+def _message(msgid: str) -> str:
+    """A service message as a regex, in the language the tests run in (the catalogue's wording)."""
+    return re.escape(gettext(msgid))
+
+
+DECIDED = "This step has already been decided; nothing was changed."
 
 
 def _request_of(doc) -> ApprovalRequest:
@@ -186,7 +194,7 @@ def test_resubmitting_after_a_rejection_creates_a_new_request(make_policy, new_r
 def test_one_pending_request_per_document(make_policy, new_request, personas):
     make_policy(THREE_LEVELS)
     doc = submit(new_request("800"), personas["teacher"])
-    with pytest.raises(ValidationError, match="already waiting|审批"):
+    with pytest.raises(ValidationError, match=_message("This document is already waiting for approval.")):
         approval_request_create(document=doc, actor=personas["teacher"])
     assert ApprovalRequest.objects.filter(object_id=str(doc.pk)).count() == 1
 
@@ -247,9 +255,9 @@ def test_a_second_click_is_refused_and_approves_once(make_policy, new_request, p
     step = _pending(_request_of(doc))
     director = personas["logistics_director"]
     approval_decide(step=step, actor=director, approve=True)
-    with pytest.raises(ValidationError, match=DECIDED):
+    with pytest.raises(ValidationError, match=_message(DECIDED)):
         approval_decide(step=step, actor=director, approve=True)
-    with pytest.raises(ValidationError, match=DECIDED):
+    with pytest.raises(ValidationError, match=_message(DECIDED)):
         approval_decide(step=step, actor=director, approve=False, comment="点错了")
     doc.refresh_from_db()
     assert doc.status == "approved"
@@ -388,7 +396,9 @@ def test_a_document_changed_behind_the_approvals_back_closes_its_request(make_po
     doc = submit(new_request("800"), personas["teacher"])
     workflows[SampleRequest].apply(doc, "cancel", actor=personas["teacher"], note="直接取消")
     step = _pending(_request_of(doc))
-    with pytest.raises(ValidationError, match="no longer waiting|不在待审批"):
+    stale = _message("The document is no longer waiting for approval (it was changed or cancelled); "
+                     "the request has been closed.")
+    with pytest.raises(ValidationError, match=stale):
         approval_decide(step=step, actor=personas["logistics_director"], approve=True)
     assert _request_of(doc).status == "withdrawn"
     doc.refresh_from_db()

@@ -226,19 +226,19 @@ def test_only_the_office_manages_policies(client, personas):
 
 def test_api_inbox_approve_and_reject(client, waiting, personas):
     client.force_login(personas["logistics_director"])
-    data = client.get(reverse("approvals:api_inbox")).json()
+    data = client.get(reverse("approvals_api:api_inbox")).json()
     assert data["count"] == 2
     first = data["results"][0]
     assert (first["document_label"], first["amount"], first["document_type"], first["requested_by"]) == (
         "买粉笔", "800.00", KEY, "刘洋")
     assert first["document_url"] == f"/sample/samplerequests/{waiting[0].pk}/"
-    approve = reverse("approvals:api_step_approve", args=[first["id"]])
+    approve = reverse("approvals_api:api_step_approve", args=[first["id"]])
     response = client.post(approve, {"comment": "同意"}, content_type="application/json")
     assert response.status_code == 200 and response.json()["status"] == "approved"
     assert response.json()["request_status"] == "approved"
     again = client.post(approve, {}, content_type="application/json")
     assert again.status_code == 400 and again.json()["errors"]["non_field_errors"]
-    reject = reverse("approvals:api_step_reject", args=[data["results"][1]["id"]])
+    reject = reverse("approvals_api:api_step_reject", args=[data["results"][1]["id"]])
     missing = client.post(reject, {}, content_type="application/json")
     assert missing.status_code == 400 and "comment" in missing.json()["errors"]
     assert client.post(reject, {"comment": "请补充"}, content_type="application/json").status_code == 200
@@ -249,11 +249,11 @@ def test_api_inbox_approve_and_reject(client, waiting, personas):
 def test_api_refuses_a_person_without_the_role(client, waiting, personas):
     step = _step(waiting[0])
     client.force_login(personas["vice_principal"])
-    assert client.get(reverse("approvals:api_inbox")).json()["count"] == 0
-    response = client.post(reverse("approvals:api_step_approve", args=[step.pk]), {}, content_type="application/json")
+    assert client.get(reverse("approvals_api:api_inbox")).json()["count"] == 0
+    response = client.post(reverse("approvals_api:api_step_approve", args=[step.pk]), {}, content_type="application/json")
     assert response.status_code == 403 and "后勤主任" in response.json()["detail"]
-    response = client.post(reverse("approvals:api_step_reject", args=[step.pk]), {"comment": "x"},
+    response = client.post(reverse("approvals_api:api_step_reject", args=[step.pk]), {"comment": "x"},
                            content_type="application/json")
     assert response.status_code == 403
     client.logout()
-    assert client.get(reverse("approvals:api_inbox")).status_code in (401, 403)
+    assert client.get(reverse("approvals_api:api_inbox")).status_code in (401, 403)

@@ -132,4 +132,4 @@ def test_the_plan_dates_bound_every_rule(calendar):
 def test_schedule_in_words():
     assert "07:30" in plan_schedule_text(plan(kind=Plan.Kind.SCHOOL_DAYS))
     weekly = plan_schedule_text(plan(kind=Plan.Kind.WEEKLY, weekdays=[1, 3]))
-    assert ("Monday" in weekly or "星期一" in weekly) and "07:30" in weekly
+    assert ("Monday" in weekly or "周一" in weekly) and "07:30" in weekly

@@ -1,0 +1,1 @@
+"""Houqin benchmarks (not part of the application; see bench/README.md)."""
