@@ -286,6 +286,7 @@ SPECTACULAR_SETTINGS = {
 # Attachments: photos and PDFs up to this size; larger uploads are refused with a message.
 HOUQIN_ATTACHMENT_MAX_BYTES = env_int("HOUQIN_ATTACHMENT_MAX_MB", 10) * 1024 * 1024
 # Lists: rows exported inline; a larger export runs on the job worker (core.export_list) with progress.
+HOUQIN_IMPORT_INLINE_MAX = env_int("HOUQIN_IMPORT_INLINE_MAX", 10000)  # larger imports are written on the worker
 HOUQIN_EXPORT_INLINE_MAX = env_int("HOUQIN_EXPORT_INLINE_MAX", 10000)
 
 # Background jobs (architecture §4.6 "Processes"), one interface: houqin.core.jobs. HOUQIN_JOBS says

@@ -379,6 +379,14 @@ def prune_jobs() -> dict[str, int]:
 BUILTIN_PERIODIC = {"core.prune_jobs": PeriodicJob("core.prune_jobs", prune_jobs, every_minutes=60)}
 
 
+@job("core.import_commit")
+def import_commit(**kwargs) -> dict:
+    """A large Excel import written on the worker (X-7); see views_entity.import_commit_job."""
+    from .views_entity import import_commit_job
+
+    return import_commit_job(**kwargs)
+
+
 @job("core.export_list")
 def export_list(**kwargs) -> dict:
     """A list exported on the worker (Platform II's large exports); see views_entity.export_list_job."""

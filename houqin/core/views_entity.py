@@ -327,6 +327,39 @@ def export_list_job(*, entity: str, query: str, user_id: int, language: str = ""
     return {"rows": progress.done, "file": path.name}
 
 
+def import_commit_job(*, entity: str, path: str, user_id: int, language: str = "") -> dict:
+    """The job core.import_commit: validate again and write all rows or none (as inline imports do),
+    with the same audit entries sharing this job's request id; the file is removed afterwards."""
+    from django.contrib.auth import get_user_model
+
+    from .audit import reset_request_id, set_request_id
+    from .importing import run_import
+    from .jobs import JobError, current_job_id, job_progress_update
+
+    e = registry.for_key(entity)
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).select_related("school").first()
+    if e is None or user is None or user.school is None or not user.has_perm(e.perm("add")):
+        raise JobError(_("You may not import into this list."))
+    source = Path(path)
+    if not source.exists():
+        raise JobError(_("The uploaded file has expired: upload it again."))
+    token = set_request_id(current_job_id())
+    try:
+        with translation.override(language or settings.LANGUAGE_CODE):
+            result = run_import(e, source, actor=user, school=user.school, commit=True)
+            if not result.ok:
+                first = "；".join(
+                    (_("Row %(n)s") % {"n": p.row} + "：" if p.row else "") + p.message for p in result.problems[:5])
+                raise JobError(_("Nothing was imported: %(problems)s") % {"problems": first})
+            job_progress_update(done=result.created + result.updated,
+                                message=_("Imported: %(created)s new, %(updated)s updated.")
+                                % {"created": result.created, "updated": result.updated})
+    finally:
+        reset_request_id(token)
+        source.unlink(missing_ok=True)
+    return {"created": result.created, "updated": result.updated}
+
+
 class EntityPrintView(EntityListView):
     """The list as an A4 PDF with title, school, filter summary, page numbers and signatures (PUB-3)."""
 
@@ -667,6 +700,20 @@ class EntityImportView(EntityView):
                 messages.error(request, _("The uploaded file has expired: upload it again."))
                 return redirect(reverse(e.url_name("import")))
             source = Path(stored["path"])
+            rows = stored.get("rows", 0)
+            if rows > settings.HOUQIN_IMPORT_INLINE_MAX:
+                # A large import runs on the job worker; its owner watches the progress page (X-7).
+                from .jobs import enqueue_tracked
+
+                request.session.get("houqin_imports", {}).pop(token, None)
+                request.session.modified = True
+                job_id = enqueue_tracked(
+                    "core.import_commit", user=request.user, total=rows,
+                    label=_("Import %(things)s") % {"things": e.verbose_name_plural},
+                    entity=e.key, path=str(source), user_id=request.user.pk,
+                    language=translation.get_language() or "",
+                )
+                return redirect("core:job_progress", job_id)
             result = run_import(e, source, actor=request.user, school=request.user.school, commit=True)
             if result.ok:
                 source.unlink(missing_ok=True)
@@ -693,7 +740,8 @@ class EntityImportView(EntityView):
         result = run_import(e, target, actor=request.user, school=request.user.school, commit=False)
         if result.ok:
             imports = request.session.setdefault("houqin_imports", {})
-            imports[token] = {"entity": e.key, "path": str(target), "name": upload.name[:100]}
+            imports[token] = {"entity": e.key, "path": str(target), "name": upload.name[:100],
+                              "rows": result.created + result.updated}
             request.session.modified = True
         else:
             target.unlink(missing_ok=True)

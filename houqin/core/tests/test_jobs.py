@@ -519,3 +519,34 @@ def test_celery_worker_runs_an_enqueued_job_via_redis(redis_url, tmp_path, djang
         app.conf.update(saved)
         app._pool, app._backend_cache = None, None
     assert worker.returncode == 0, output
+
+
+def test_large_import_is_written_on_the_worker_with_progress(client, personas, school, tmp_path):
+    """Above HOUQIN_IMPORT_INLINE_MAX rows the commit runs as core.import_commit: all rows, one request id."""
+    import datetime
+
+    from houqin.core import excel
+    from houqin.core.models import AuditEntry
+    from tests.sampleapp.models import LedgerLine
+
+    director = personas["logistics_director"]
+    client.force_login(director)
+    headers = ["编号", "摘要", "类型", "金额", "数量", "日期", "地点", "已付款"]
+    rows = [[f"W{i:03d}", "批量", "入库", 1.5, 1, datetime.date(2026, 9, 1), None, "否"] for i in range(3)]
+    buf = io.BytesIO()
+    excel.write_xlsx(buf, columns=[excel.Column(key=h, header=h) for h in headers], rows=rows, sheet_title="x")
+    buf.seek(0)
+    buf.name = "w.xlsx"
+    url = reverse("sampleapp:ledgerline_import")
+    with override_settings(HOUQIN_JOBS="immediate", HOUQIN_IMPORT_INLINE_MAX=2):
+        token = client.post(url, {"file": buf}).context["token"]
+        assert LedgerLine.objects.filter(code__startswith="W").count() == 0
+        response = client.post(url, {"token": token})
+        assert response.status_code == 302 and response["Location"].startswith("/jobs/")
+        p = JobProgress.objects.get(user=director, name="core.import_commit")
+        assert (p.status, p.done) == ("done", 3) and "3" in p.message
+    lines = LedgerLine.objects.filter(code__startswith="W")
+    assert lines.count() == 3
+    entries = AuditEntry.objects.filter(object_id__in=[str(x.pk) for x in lines], action="import")
+    assert entries.count() == 3 and len({e.request_id for e in entries}) == 1
+    assert "导入完成" in client.get(response["Location"]).content.decode()
