@@ -358,3 +358,11 @@ def test_entities_can_join_the_global_search(client, personas, school):
     data = client.get(reverse("core:search"), {"q": building.name, "format": "json"}).json()
     hits = [h for g in data["groups"] for h in g["hits"]]
     assert any(h[2] == reverse("org:building", args=[building.pk]) for h in hits)
+
+
+def test_help_texts_are_linked_to_their_inputs(client, personas):
+    """Django points aria-describedby at <id>_helptext: the hint element must carry that id."""
+    client.force_login(personas["logistics_director"])
+    html = client.get(reverse("org:student_add")).content.decode()
+    assert 'aria-describedby="id_id_checksum_override_helptext"' in html
+    assert 'id="id_id_checksum_override_helptext"' in html
