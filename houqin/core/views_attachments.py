@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from . import attachments as services
 from .models import Attachment
+from .views_entity import is_htmx
 
 PARTIAL = "core/partials/attachments.html"
 # The panel on a page of its own, for browsers without JavaScript. Its texts come from the view
@@ -30,10 +31,6 @@ PAGE = """{% extends "base.html" %}
 {% include "core/partials/attachments.html" %}
 {% if next_url %}<p class="mt-3"><a class="btn btn-outline-secondary" href="{{ next_url }}">{{ back_label }}</a></p>{% endif %}
 {% endblock %}"""
-
-
-def _is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _safe_next(request) -> str:
@@ -59,7 +56,7 @@ def _panel(request, parent, *, errors=None, note_value="", status=200):
         "note_value": note_value,
         "next_url": _safe_next(request),
     }
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(request, PARTIAL, context, status=status)
     context.update(page_title=_("Attachments"), back_label=_("Back"))
     html = engines["django"].from_string(PAGE).render(context, request)
@@ -67,7 +64,7 @@ def _panel(request, parent, *, errors=None, note_value="", status=200):
 
 
 def _back_or_panel(request, parent, message: str):
-    if not _is_htmx(request):
+    if not is_htmx(request):
         url = _safe_next(request)
         if url:
             messages.success(request, message)
@@ -94,7 +91,7 @@ def attachments(request, ct, object_id):
         except ValidationError as exc:
             error = exc.messages
     if error:
-        status = 200 if _is_htmx(request) else 400
+        status = 200 if is_htmx(request) else 400
         return _panel(request, parent, errors={"file": error}, note_value=note, status=status)
     return _back_or_panel(request, parent, _("The attachment has been added."))
 

@@ -9,6 +9,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import render
 
 from .jobs import job_progress_get, job_progress_visible
+from .views_entity import is_htmx
 
 
 def _progress_or_404(request, job_id):
@@ -25,7 +26,7 @@ def job_progress(request, job_id):
     """The page polls itself through htmx each second until the job is done or failed."""
     progress = _progress_or_404(request, job_id)
     context = {"progress": progress}
-    if request.headers.get("HX-Request") == "true":
+    if is_htmx(request):
         return render(request, "core/partials/job_progress.html", context)
     return render(request, "core/job_progress.html", context)
 

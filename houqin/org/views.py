@@ -5,25 +5,20 @@ Lists, details, forms, import, export, print and history come from ``org/entitie
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from houqin.core.audit import audit_record
 from houqin.core.models import AuditEntry
-from houqin.core.permissions import scope
+from houqin.core.permissions import require_perm, scope
 from houqin.core.registry import registry
 from houqin.core.views_entity import EntityDetailView, add_service_errors
 
 from . import selectors, services
 from .forms import IntakeForm, ModulesForm, StatusChangeForm
 from .models import SchoolClass, Staff, Student
-
-
-def _need(user, perm):
-    if not user.has_perm(perm):
-        raise PermissionDenied
 
 
 class StaffDetailView(EntityDetailView):
@@ -57,7 +52,7 @@ class StudentDetailView(EntityDetailView):
         obj = self.get_object()
         if not request.POST.get("reveal"):
             return redirect("org:student", pk=obj.pk)
-        _need(request.user, "org.reveal_identity")
+        require_perm(request.user, "org.reveal_identity")
         audit_record(obj=obj, action=AuditEntry.Action.REVEAL, actor=request.user, message="identity number shown")
         return render(request, self.template_name, self.get_context(obj, revealed=obj.id_number))
 
@@ -65,7 +60,7 @@ class StudentDetailView(EntityDetailView):
 @require_POST
 @login_required
 def staff_disable(request, pk):
-    _need(request.user, "org.change_staff")
+    require_perm(request.user, "org.change_staff")
     staff = get_object_or_404(scope(Staff.objects.all(), request.user, "change"), pk=pk)
     try:
         services.staff_disable(staff=staff, actor=request.user)
@@ -79,7 +74,7 @@ def staff_disable(request, pk):
 @require_POST
 @login_required
 def staff_reset_password(request, pk):
-    _need(request.user, "org.manage_accounts")
+    require_perm(request.user, "org.manage_accounts")
     staff = get_object_or_404(Staff.objects.filter(school=request.user.school), pk=pk)
     password = services.account_reset_password(user=staff.user, actor=request.user)
     messages.success(request, _("Temporary password for %(name)s: %(password)s (must be changed at next login)")
@@ -89,7 +84,7 @@ def staff_reset_password(request, pk):
 
 @login_required
 def class_intake(request):
-    _need(request.user, "org.turnover_schoolyear")
+    require_perm(request.user, "org.turnover_schoolyear")
     form = IntakeForm(request.POST or None, school=request.user.school)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -109,7 +104,7 @@ def class_intake(request):
 @require_POST
 @login_required
 def class_graduate(request, pk):
-    _need(request.user, "org.turnover_schoolyear")
+    require_perm(request.user, "org.turnover_schoolyear")
     cls = get_object_or_404(SchoolClass.objects.filter(school=request.user.school), pk=pk)
     try:
         n = services.class_graduate(school_class=cls, actor=request.user)
@@ -123,7 +118,7 @@ def class_graduate(request, pk):
 @require_POST
 @login_required
 def student_status(request, pk):
-    _need(request.user, "org.change_student")
+    require_perm(request.user, "org.change_student")
     student = get_object_or_404(scope(Student.objects.all(), request.user, "change"), pk=pk)
     form = StatusChangeForm(request.POST)
     if form.is_valid():
@@ -141,7 +136,7 @@ def student_status(request, pk):
 
 @login_required
 def school_settings(request):
-    _need(request.user, "org.change_school")
+    require_perm(request.user, "org.change_school")
     school = request.user.school
     form = ModulesForm(request.POST or None, initial={
         "enabled": [c for c in registry.modules if school.module_enabled(c)]})

@@ -9,16 +9,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from houqin.core.models import Attachment
+from houqin.core.views_entity import is_htmx
 from houqin.core.workflow import TransitionNotAllowed
 
 from . import selectors, services
 from .forms import CheckOffForm
 from .models import Task
 from .workflows import STATUS_COLORS
-
-
-def _is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _photos(tasks) -> dict[int, list[Attachment]]:
@@ -96,7 +93,7 @@ def my_task_check_off(request, pk):
         else:
             error = " ".join(m for errors in form.errors.values() for m in errors)
         task.refresh_from_db()
-        if not _is_htmx(request):
+        if not is_htmx(request):
             if error:
                 messages.error(request, error)
             else:
@@ -107,6 +104,6 @@ def my_task_check_off(request, pk):
         raise PermissionDenied
     card = _cards(user, [task], today=today)[0]
     context = {"card": card, "error": error, "title": task.title, "today": today}
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(request, "schedules/partials/task_card.html", context)
     return render(request, "schedules/task_check_off.html", context)
