@@ -9,10 +9,12 @@ worker claims the job's time slot before running it, so a second beat does not r
 School mode does not use this module.
 """
 
+import logging
 import os
 
 from celery import Celery
 from celery.schedules import crontab, schedule
+from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "houqin.settings")
 
@@ -56,3 +58,15 @@ def _set_beat_schedule(sender, **kwargs) -> None:
 
     if apps.ready:
         sender.conf.beat_schedule = beat_schedule()
+
+
+@worker_ready.connect
+def _recover_stale_jobs(sender=None, **kwargs) -> None:
+    # Tracked jobs a killed worker left "running" are marked failed when a worker starts (and every
+    # five minutes by the periodic core.recover_jobs).
+    from houqin.core import jobs
+
+    try:
+        jobs.recover_stale_jobs()
+    except Exception:  # noqa: BLE001 - never keep a worker from starting
+        logging.getLogger("houqin.jobs").warning("recovering interrupted jobs failed", exc_info=True)

@@ -301,6 +301,10 @@ TASKS = {
     "immediate": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
 }
 HOUQIN_JOBS_KEEP_DAYS = env_int("HOUQIN_JOBS_KEEP_DAYS", 7)  # finished jobs, progress rows and export files
+# A running tracked job writes a heartbeat this often; one silent for HOUQIN_JOB_STALE_MINUTES belongs to a
+# worker that was killed: it is marked failed when a worker starts and by the periodic core.recover_jobs.
+HOUQIN_JOB_HEARTBEAT_SECONDS = env_int("HOUQIN_JOB_HEARTBEAT_SECONDS", 60)
+HOUQIN_JOB_STALE_MINUTES = env_int("HOUQIN_JOB_STALE_MINUTES", 10)
 HOUQIN_EXPORT_DIR = VAR_DIR / "exports"  # large exports written by the worker, <job id>.xlsx
 HOUQIN_WEB_WORKERS = env_int("HOUQIN_WEB_WORKERS", 2)  # gunicorn workers started by `manage.py serve`
 HOUQIN_REDIS_URL = env_str("HOUQIN_REDIS_URL", "redis://127.0.0.1:6379/0")

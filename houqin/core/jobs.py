@@ -37,6 +37,7 @@ import contextvars
 import json
 import logging
 import math
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -211,10 +212,14 @@ def execute(name: str, job_id: str, kwargs: dict, tracked: bool = False):
     func = resolve(name)
     token = _current.set(job_id)
     started = time.monotonic()
+    heartbeat = None
     try:
         if tracked:
+            now = timezone.now()
             JobProgress.objects.filter(job_id=job_id).update(status=JobProgress.Status.RUNNING,
-                                                             updated_at=timezone.now())
+                                                             heartbeat_at=now, updated_at=now)
+            heartbeat = Heartbeat(job_id)
+            heartbeat.start()
         try:
             result = func(**kwargs)
         except Exception as exc:
@@ -231,7 +236,53 @@ def execute(name: str, job_id: str, kwargs: dict, tracked: bool = False):
         log.info("job %s %s done in %.2f s", name, job_id, time.monotonic() - started)
         return result
     finally:
+        if heartbeat is not None:
+            heartbeat.stop()
         _current.reset(token)
+
+
+def heartbeat_beat(job_id: str) -> int:
+    """Say that the tracked job ``job_id`` is still running (its row's ``heartbeat_at``)."""
+    from .models import JobProgress
+
+    return JobProgress.objects.filter(job_id=job_id, status=JobProgress.Status.RUNNING).update(
+        heartbeat_at=timezone.now())
+
+
+class Heartbeat:
+    """A daemon thread writing the running job's heartbeat every ``HOUQIN_JOB_HEARTBEAT_SECONDS``, so that
+    a job reporting no progress for a while (one long query, typesetting a PDF) is not taken for dead.
+
+    It uses its own database connection and gives up quietly on errors (a locked SQLite database): a
+    missed beat only matters after ``HOUQIN_JOB_STALE_MINUTES``, several beats later.
+    """
+
+    def __init__(self, job_id: str, every_seconds: float | None = None) -> None:
+        self.job_id = job_id
+        self.every = settings.HOUQIN_JOB_HEARTBEAT_SECONDS if every_seconds is None else every_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{job_id}", daemon=True)
+
+    def start(self) -> None:
+        if self.every > 0:
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        from django.db import connection
+
+        try:
+            while not self._stop.wait(self.every):
+                try:
+                    heartbeat_beat(self.job_id)
+                except Exception:  # noqa: BLE001 - a missed beat is harmless; the next one may work
+                    log.warning("job %s: heartbeat not written", self.job_id, exc_info=True)
+        finally:
+            connection.close()
 
 
 # The one django-tasks task: the database worker finds it by its path, houqin.core.jobs.run_job. Defined
@@ -260,7 +311,8 @@ def job_progress_update(job_id: str | None = None, *, total: int | None = None, 
     fields = {"total": total, "done": done, "message": message, "result_file": result_file,
               "result_name": result_name}
     fields = {k: v for k, v in fields.items() if v is not None}
-    JobProgress.objects.filter(job_id=job_id).update(updated_at=timezone.now(), **fields)
+    now = timezone.now()
+    JobProgress.objects.filter(job_id=job_id).update(updated_at=now, heartbeat_at=now, **fields)
 
 
 class Progress:
@@ -289,6 +341,15 @@ def job_progress_get(job_id: str):
     from .models import JobProgress
 
     return JobProgress.objects.filter(job_id=job_id).select_related("user").first()
+
+
+def job_progress_is_stale(progress, now: datetime | None = None) -> bool:
+    """Whether a "running" row has had no heartbeat for HOUQIN_JOB_STALE_MINUTES (its worker is gone)."""
+    if progress.status != progress.Status.RUNNING:
+        return False
+    cutoff = (now or timezone.now()) - timedelta(minutes=settings.HOUQIN_JOB_STALE_MINUTES)
+    last = progress.heartbeat_at or progress.updated_at
+    return last is not None and last < cutoff
 
 
 def job_progress_visible(progress, user) -> bool:
@@ -376,7 +437,54 @@ def prune_jobs() -> dict[str, int]:
     return counts
 
 
-BUILTIN_PERIODIC = {"core.prune_jobs": PeriodicJob("core.prune_jobs", prune_jobs, every_minutes=60)}
+def recover_stale_jobs(now: datetime | None = None) -> int:
+    """Mark failed the tracked jobs left "running" by a worker that was killed; returns how many.
+
+    A running job writes its heartbeat at each progress report and every HOUQIN_JOB_HEARTBEAT_SECONDS;
+    one silent for HOUQIN_JOB_STALE_MINUTES is not running any more. Its owner reads on the progress
+    page that it was interrupted and must be started again. Runs when a worker starts and as the
+    periodic job ``core.recover_jobs``; a job still alive (another worker's) keeps beating and is left alone.
+    """
+    from django.db.models import Q
+
+    from .models import JobProgress
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(minutes=settings.HOUQIN_JOB_STALE_MINUTES)
+    stale = JobProgress.objects.filter(status=JobProgress.Status.RUNNING).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, updated_at__lt=cutoff))
+    job_ids = list(stale.values_list("job_id", flat=True))
+    if not job_ids:
+        return 0
+    message = _("The job was interrupted: the background worker stopped while it ran. Please start it again.")
+    # The same condition again: a job that beat in the meantime is left running.
+    count = stale.filter(job_id__in=job_ids).update(status=JobProgress.Status.FAILED, message=message[:500],
+                                                     updated_at=now)
+    if settings.HOUQIN_JOBS == "db":
+        # The queue's own row of a killed job stays RUNNING too: finish it, so that pruning removes it.
+        from django_tasks.base import TaskResultStatus
+        from django_tasks_db.models import DBTaskResult
+
+        uuids = []
+        for job_id in job_ids:
+            try:
+                uuids.append(uuid.UUID(job_id))
+            except ValueError:
+                continue
+        DBTaskResult.objects.filter(id__in=uuids, status=TaskResultStatus.RUNNING).update(
+            status=TaskResultStatus.FAILED, finished_at=now)
+    log.warning("marked %s interrupted job(s) failed: %s", count, ", ".join(job_ids))
+    return count
+
+
+def recover_stale_jobs_job() -> int:
+    return recover_stale_jobs()
+
+
+BUILTIN_PERIODIC = {
+    "core.prune_jobs": PeriodicJob("core.prune_jobs", prune_jobs, every_minutes=60),
+    "core.recover_jobs": PeriodicJob("core.recover_jobs", recover_stale_jobs_job, every_minutes=5),
+}
 
 
 @job("core.import_commit")

@@ -265,6 +265,10 @@ class JobProgress(models.Model):
     message = models.CharField(_("message"), max_length=500, blank=True)
     result_file = models.CharField(max_length=500, blank=True)  # absolute path under HOUQIN_EXPORT_DIR
     result_name = models.CharField(max_length=200, blank=True)  # the download's file name
+    # Written while the job runs (each progress report, and every HOUQIN_JOB_HEARTBEAT_SECONDS by the
+    # worker): a "running" row whose heartbeat is HOUQIN_JOB_STALE_MINUTES old belongs to a worker that
+    # was killed, and jobs.recover_stale_jobs marks it failed.
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import render
 
-from .jobs import job_progress_get, job_progress_visible
+from .jobs import job_progress_get, job_progress_is_stale, job_progress_visible, recover_stale_jobs
 from .views_entity import is_htmx
 
 
@@ -18,6 +18,10 @@ def _progress_or_404(request, job_id):
         raise Http404
     if not job_progress_visible(progress, request.user):
         raise PermissionDenied
+    if job_progress_is_stale(progress):
+        # Its worker was killed and none has started since to say so: say it here.
+        recover_stale_jobs()
+        progress.refresh_from_db()
     return progress
 
 

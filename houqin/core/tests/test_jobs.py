@@ -239,17 +239,19 @@ def test_periodic_jobs_are_enqueued_once_per_slot(periodic):
     from django_tasks_db.models import DBTaskResult
 
     minute = datetime.timedelta(minutes=1)
-    assert jobs.run_due_periodic(T0) == ["core.prune_jobs", "tests.every1", "tests.every5"]
+    assert jobs.run_due_periodic(T0) == ["core.prune_jobs", "core.recover_jobs", "tests.every1", "tests.every5"]
     assert jobs.run_due_periodic(T0) == []  # a second scheduler, or a restart, in the same slot
     assert jobs.run_due_periodic(T0 + datetime.timedelta(seconds=40)) == []
     assert jobs.run_due_periodic(T0 + minute) == ["tests.every1"]
-    assert jobs.run_due_periodic(T0 + 5 * minute) == ["tests.every1", "tests.every5"]
+    assert jobs.run_due_periodic(T0 + 5 * minute) == ["core.recover_jobs", "tests.every1", "tests.every5"]
     # The scheduler was down for an hour: one run per job, not one per missed minute.
-    assert jobs.run_due_periodic(T0 + 65 * minute) == ["core.prune_jobs", "tests.every1", "tests.every5"]
+    assert jobs.run_due_periodic(T0 + 65 * minute) == ["core.prune_jobs", "core.recover_jobs", "tests.every1",
+                                                        "tests.every5"]
     assert jobs.run_due_periodic(T0 + 65 * minute) == []
     names = [r["kwargs"]["name"] for r in DBTaskResult.objects.values_list("args_kwargs", flat=True)]
-    assert sorted(names) == sorted(["core.prune_jobs"] * 2 + ["tests.every1"] * 4 + ["tests.every5"] * 3)
-    assert PeriodicSlot.objects.count() == 9
+    assert sorted(names) == sorted(["core.prune_jobs"] * 2 + ["core.recover_jobs"] * 3 + ["tests.every1"] * 4
+                                   + ["tests.every5"] * 3)
+    assert PeriodicSlot.objects.count() == 12
 
 
 @pytest.mark.dbsensitive
@@ -276,8 +278,8 @@ def test_concurrent_schedulers_claim_each_slot_once(periodic):
         th.start()
     for th in threads:
         th.join()
-    assert sorted(results) == ["core.prune_jobs", "tests.every1", "tests.every5"]
-    assert PeriodicSlot.objects.count() == 3
+    assert sorted(results) == ["core.prune_jobs", "core.recover_jobs", "tests.every1", "tests.every5"]
+    assert PeriodicSlot.objects.count() == 4
 
 
 @pytest.mark.django_db
@@ -295,7 +297,7 @@ def test_celery_beat_schedule_lists_every_periodic_job(periodic, monkeypatch):
 
     periodic["tests.every7"] = PeriodicJob("tests.every7", jobs_for_tests.tick, 7)
     entries = beat_schedule()
-    assert set(entries) == {"core.prune_jobs", "tests.every1", "tests.every5", "tests.every7"}
+    assert set(entries) == {"core.prune_jobs", "core.recover_jobs", "tests.every1", "tests.every5", "tests.every7"}
     assert entries["tests.every5"]["task"] == "houqin.run_periodic" and entries["tests.every5"]["args"] == ("tests.every5",)
     assert isinstance(entries["tests.every1"]["schedule"], crontab)
     assert entries["tests.every5"]["schedule"] == crontab(minute="*/5")

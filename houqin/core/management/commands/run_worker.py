@@ -1,7 +1,8 @@
 """``manage.py run_worker``: the school-mode job worker (django-tasks-db's ``db_worker``, our defaults).
 
 It runs the jobs enqueued through ``houqin.core.jobs`` on the database queue, one at a time; SIGINT or
-SIGTERM lets the running job finish, then exits. ``--batch`` runs what is queued and exits (tests,
+SIGTERM lets the running job finish, then exits. On start it marks failed the tracked jobs a killed
+worker left "running" (``jobs.recover_stale_jobs``). ``--batch`` runs what is queued and exits (tests,
 cron). In district mode the worker is Celery's: ``celery -A houqin worker``.
 """
 
@@ -40,6 +41,10 @@ class Command(DbWorkerCommand):
             raise CommandError(f"HOUQIN_JOBS is {settings.HOUQIN_JOBS!r}: jobs do not go through the database "
                                "queue. In district mode run `celery -A houqin worker`.")
         jobs.autodiscover()  # every app's tasks module, before the first job
+        # Jobs a killed worker left "running" (no heartbeat for HOUQIN_JOB_STALE_MINUTES) are told failed.
+        recovered = jobs.recover_stale_jobs()
+        if recovered and options["verbosity"]:
+            self.stdout.write(f"worker: {recovered} interrupted job(s) marked failed")
         if options["verbosity"] and not options["batch"]:
             self.stdout.write(f"worker: database queue, {len(jobs.registered_jobs())} jobs known, polling every "
                               f"{options['interval']:g} s")
