@@ -288,6 +288,9 @@ HOUQIN_ATTACHMENT_MAX_BYTES = env_int("HOUQIN_ATTACHMENT_MAX_MB", 10) * 1024 * 1
 # Lists: rows exported inline; a larger export runs on the job worker (core.export_list) with progress.
 HOUQIN_IMPORT_INLINE_MAX = env_int("HOUQIN_IMPORT_INLINE_MAX", 10000)  # larger imports are written on the worker
 HOUQIN_EXPORT_INLINE_MAX = env_int("HOUQIN_EXPORT_INLINE_MAX", 10000)
+# List printouts (PDF) of more rows are typeset on the job worker (core.print_list), with this timeout.
+HOUQIN_PRINT_INLINE_MAX = env_int("HOUQIN_PRINT_INLINE_MAX", 2000)
+HOUQIN_PRINT_JOB_TIMEOUT = env_int("HOUQIN_PRINT_JOB_TIMEOUT", 600)  # seconds
 
 # Background jobs (architecture §4.6 "Processes"), one interface: houqin.core.jobs. HOUQIN_JOBS says
 # where they run: "db" (school mode) in the database queue of django-tasks-db, run by

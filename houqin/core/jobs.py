@@ -501,3 +501,11 @@ def export_list(**kwargs) -> dict:
     from .views_entity import export_list_job
 
     return export_list_job(**kwargs)
+
+
+@job("core.print_list")
+def print_list(**kwargs) -> dict:
+    """A long list printed (PDF, PUB-3) on the worker: the export's job with the print view's writer."""
+    from .views_entity import export_list_job
+
+    return export_list_job(kind="print", **kwargs)

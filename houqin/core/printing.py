@@ -177,6 +177,7 @@ def render_table_pdf(
     signatures: Sequence[str] | None = None,
     printed_at: datetime | None = None,
     footer_note: str = "",
+    timeout: float | None = None,
 ) -> bytes:
     """Render a table as an A4 PDF and return its bytes.
 
@@ -185,6 +186,7 @@ def render_table_pdf(
     PrintError. ``landscape`` None chooses landscape for more than 7 columns or weights summing to
     more than 8. ``signatures`` defaults to "Prepared by", "Checked by", "Date" in the active
     language; () leaves the signature line out. ``printed_at`` defaults to now, in local time.
+    ``timeout`` (seconds) defaults to ``HOUQIN_PRINT_TIMEOUT``; the job worker allows longer.
 
     Raises PrintError (a message for the user) when no Chinese font is installed, the list is too
     long, or Typst fails or times out; ValueError for a malformed table (a programming error).
@@ -238,10 +240,10 @@ def render_table_pdf(
         ],
         "rows": cells,
     }
-    return _typeset(data, find_cjk_font_dirs(), int(printed_at.timestamp()))
+    return _typeset(data, find_cjk_font_dirs(), int(printed_at.timestamp()), timeout=timeout)
 
 
-def _typeset(data: dict, font_dirs: Sequence[str], timestamp: int) -> bytes:
+def _typeset(data: dict, font_dirs: Sequence[str], timestamp: int, timeout: float | None = None) -> bytes:
     """Compile the table template with ``data`` in a child process and return the PDF."""
     job = {
         "font_dirs": list(font_dirs),
@@ -251,7 +253,8 @@ def _typeset(data: dict, font_dirs: Sequence[str], timestamp: int) -> bytes:
         "timestamp": timestamp,
         "data": json.dumps(data, ensure_ascii=False),
     }
-    timeout = getattr(settings, "HOUQIN_PRINT_TIMEOUT", DEFAULT_TIMEOUT)
+    if timeout is None:
+        timeout = getattr(settings, "HOUQIN_PRINT_TIMEOUT", DEFAULT_TIMEOUT)
     try:
         done = subprocess.run(  # noqa: S603 - our interpreter and our fixed script
             [sys.executable, "-c", _CHILD],

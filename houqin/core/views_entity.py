@@ -60,7 +60,6 @@ class DeferredJoin:
         ids = list(self.queryset.values_list("pk", flat=True)[window])
         found = {o.pk: o for o in self.queryset.order_by().filter(pk__in=ids)}
         return [found[i] for i in ids if i in found]
-PRINT_MAX_ROWS = 5000
 
 
 def is_htmx(request) -> bool:
@@ -253,27 +252,34 @@ def filter_summary(filterset) -> str:
 class EntityExportView(EntityListView):
     """The list exactly as shown (filters, columns, sort) as .xlsx."""
 
+    job_name = "core.export_list"  # where a list too long for the request is written (run_as_job)
+    file_suffix = ".xlsx"
+
     def get(self, request, *args, **kwargs):
         e = self.entity
         filterset, qs, columns, _available, _sort = self.filtered()
         total = qs.count()
         filename = f"{e.verbose_name_plural}-{timezone.localtime().strftime('%Y%m%d-%H%M')}.xlsx"
         if total > settings.HOUQIN_EXPORT_INLINE_MAX:
-            # A large export runs on the job worker; its owner watches the progress page (X-7).
-            from .jobs import enqueue_tracked
-
-            job_id = enqueue_tracked(
-                "core.export_list", user=request.user, total=total,
-                label=_("Export: %(list)s") % {"list": e.verbose_name_plural},
-                entity=e.key, query=request.GET.urlencode(), user_id=request.user.pk,
-                language=translation.get_language(), filename=filename,
-            )
-            return redirect("core:job_progress", job_id)
+            return self.run_as_job(total, _("Export: %(list)s") % {"list": e.verbose_name_plural}, filename)
         out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
         self.write_export(out, filterset, qs, columns)
         out.seek(0)
         return FileResponse(out, as_attachment=True, filename=filename,
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+    def run_as_job(self, total: int, label: str, filename: str):
+        """A large list is written on the job worker (``export_list_job``); its owner watches the progress
+        page, which then offers the file (X-7)."""
+        from .jobs import enqueue_tracked
+
+        request = self.request
+        job_id = enqueue_tracked(
+            self.job_name, user=request.user, total=total, label=label, entity=self.entity.key,
+            query=request.GET.urlencode(), user_id=request.user.pk, language=translation.get_language(),
+            filename=filename,
+        )
+        return redirect("core:job_progress", job_id)
 
     def write_export(self, out, filterset, qs, columns, on_row=None) -> None:
         from .importing import excel_kind
@@ -297,9 +303,11 @@ def _counted(rows, on_row):
         yield row
 
 
-def export_list_job(*, entity: str, query: str, user_id: int, language: str = "", filename: str = "") -> dict:
-    """The job core.export_list: the list exactly as its owner saw it (filters, columns, sort), written
-    to HOUQIN_EXPORT_DIR/<job id>.xlsx with progress; the progress page then offers the download."""
+def export_list_job(*, entity: str, query: str, user_id: int, language: str = "", filename: str = "",
+                    kind: str = "export") -> dict:
+    """The jobs core.export_list and core.print_list (``kind`` "print"): the list exactly as its owner saw
+    it (filters, columns, sort), written by that view's ``write_export`` to HOUQIN_EXPORT_DIR/<job id>.xlsx
+    (or .pdf) with progress; the progress page then offers the download."""
     from django.contrib.auth import get_user_model
     from django.http import HttpRequest, QueryDict
 
@@ -313,14 +321,14 @@ def export_list_job(*, entity: str, query: str, user_id: int, language: str = ""
     request.method = "GET"
     request.GET = QueryDict(query)
     request.user = user
-    view = e.views["export"]()
+    view = e.views[kind]()
     view.setup(request)
     with translation.override(language or settings.LANGUAGE_CODE):
         filterset, qs, columns, _available, _sort = view.filtered()
         progress = Progress(qs.count())
         folder = Path(settings.HOUQIN_EXPORT_DIR)
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{current_job_id() or uuid.uuid4()}.xlsx"
+        path = folder / f"{current_job_id() or uuid.uuid4()}{view.file_suffix}"
         with path.open("wb") as out:
             view.write_export(out, filterset, qs, columns, on_row=progress.step)
     progress.finish(result_file=str(path), result_name=filename or path.name)
@@ -360,8 +368,14 @@ def import_commit_job(*, entity: str, path: str, user_id: int, language: str = "
     return {"created": result.created, "updated": result.updated}
 
 
-class EntityPrintView(EntityListView):
-    """The list as an A4 PDF with title, school, filter summary, page numbers and signatures (PUB-3)."""
+class EntityPrintView(EntityExportView):
+    """The list as an A4 PDF with title, school, filter summary, page numbers and signatures (PUB-3).
+
+    Lists longer than HOUQIN_PRINT_INLINE_MAX rows are typeset on the job worker (core.print_list, through
+    the export's job and progress page), up to printing's HOUQIN_PRINT_MAX_ROWS."""
+
+    job_name = "core.print_list"
+    file_suffix = ".pdf"
 
     def get(self, request, *args, **kwargs):
         from . import printing
@@ -369,25 +383,48 @@ class EntityPrintView(EntityListView):
         e = self.entity
         filterset, qs, columns, _available, _sort = self.filtered()
         total = qs.count()
-        if total > PRINT_MAX_ROWS:
+        most = getattr(settings, "HOUQIN_PRINT_MAX_ROWS", printing.DEFAULT_MAX_ROWS)
+        if total > most:
             messages.error(request, _("%(count)s rows are too many to print at once (at most %(max)s): narrow the "
-                                      "filter.") % {"count": total, "max": PRINT_MAX_ROWS})
+                                      "filter.") % {"count": total, "max": most})
             return redirect(f"{reverse(e.url_name('list'))}?{request.GET.urlencode()}")
-        user = request.user
-        pcols = [printing.PrintColumn(header=str(c.header), align=c.align,
-                                      weight=2.0 if c.kind in ("text", "fk", "m2m") else 1.0) for c in columns]
-        rows = ([e.display(obj, c.name, user) for c in columns] for obj in qs.iterator(chunk_size=2000))
+        if total > settings.HOUQIN_PRINT_INLINE_MAX:
+            filename = f"{e.verbose_name_plural}-{timezone.localtime().strftime('%Y%m%d-%H%M')}.pdf"
+            return self.run_as_job(total, _("Print: %(list)s") % {"list": e.verbose_name_plural}, filename)
         try:
-            pdf = printing.render_table_pdf(
-                title=e.verbose_name_plural, school=str(user.school or ""), columns=pcols, rows=rows,
-                filter_summary=filter_summary(filterset), landscape=e.print_landscape,
-            )
+            pdf = self.render_pdf(filterset, qs, columns)
         except printing.PrintError as exc:
             messages.error(request, str(exc))
             return redirect(reverse(e.url_name("list")))
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = "inline; filename=print.pdf"
         return response
+
+    def render_pdf(self, filterset, qs, columns, on_row=None, timeout: float | None = None) -> bytes:
+        from . import printing
+
+        e = self.entity
+        user = self.request.user
+        pcols = [printing.PrintColumn(header=str(c.header), align=c.align,
+                                      weight=2.0 if c.kind in ("text", "fk", "m2m") else 1.0) for c in columns]
+        rows = ([e.display(obj, c.name, user) for c in columns] for obj in qs.iterator(chunk_size=2000))
+        if on_row is not None:
+            rows = _counted(rows, on_row)
+        return printing.render_table_pdf(
+            title=e.verbose_name_plural, school=str(user.school or ""), columns=pcols, rows=rows,
+            filter_summary=filter_summary(filterset), landscape=e.print_landscape, timeout=timeout,
+        )
+
+    def write_export(self, out, filterset, qs, columns, on_row=None) -> None:
+        """The printout as the job's file (export_list_job with kind "print"), with the worker's longer timeout."""
+        from . import printing
+        from .jobs import JobError
+
+        try:
+            out.write(self.render_pdf(filterset, qs, columns, on_row=on_row,
+                                      timeout=settings.HOUQIN_PRINT_JOB_TIMEOUT))
+        except printing.PrintError as exc:
+            raise JobError(str(exc)) from None
 
 
 # Detail and history -------------------------------------------------------------------------------
