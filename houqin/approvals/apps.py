@@ -10,10 +10,16 @@ class ApprovalsConfig(AppConfig):
     verbose_name = _("Approvals")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_save
+
         from houqin.core.entities import not_an_entity
         from houqin.core.registry import MenuItem, Widget, registry
+        from houqin.org.models import Department
 
-        from . import selectors
+        from . import selectors, services
+
+        # A "head of department" step follows the department's head (org does not import approvals).
+        post_save.connect(services.department_saved, sender=Department, dispatch_uid="approvals.department_head")
 
         not_an_entity("approvals.approvalpolicy", "a school's approval policies: listed and edited with their steps "
                       "inline on /approvals/policies/ (approval_policy_save, audited)")

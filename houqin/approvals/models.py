@@ -149,6 +149,11 @@ class ApprovalStep(models.Model):
     role_codes = models.JSONField(_("roles"), default=list, blank=True)
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                  related_name="+", verbose_name=_("approver"))
+    # A "head of department" step follows the department's current head: whoever heads it when the step is
+    # decided decides it (services.step_approver); ``assignee`` names that head, moved along when the head
+    # changes (services.department_head_follow).
+    department = models.ForeignKey("org.Department", on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("department"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.WAITING)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+", verbose_name=_("decided by"))

@@ -55,7 +55,12 @@ def approvals_waiting_for(user) -> QuerySet:
     """
     if not getattr(user, "is_authenticated", False) or not user.school_id:
         return ApprovalStep.objects.none()
-    mine = Q(assignee=user) | _roles_match(sorted(user.role_codes))
+    # A head-of-department step is the current head's (it follows a change of head), and an older step
+    # without its department stays with the head it was given.
+    heads = (Q(kind=StepKind.DEPARTMENT_HEAD, department__isnull=False, department__head__user=user,
+               department__head__status="active")
+             | Q(kind=StepKind.DEPARTMENT_HEAD, department__isnull=True, assignee=user))
+    mine = heads | _roles_match(sorted(user.role_codes))
     return (
         ApprovalStep.objects.filter(status=ApprovalStep.Status.PENDING, request__status=ApprovalRequest.Status.PENDING,
                                     request__school_id=user.school_id)

@@ -112,6 +112,7 @@ def _plan_steps(*, policy, amount, document, doctype: DocumentType, requester) -
                                                                                "department": department})
             step.role_codes = []
             step.assignee = head
+            step.department = department
             if head.pk == getattr(requester, "pk", None):
                 step.status = S.SKIPPED
                 step.comment = _("The requester heads this department.")
@@ -176,6 +177,20 @@ def approval_request_create(*, document, actor) -> ApprovalRequest:
 # Deciding ---------------------------------------------------------------------------------------------
 
 
+def step_approver(step: ApprovalStep):
+    """Who decides a "head of department" step now: the current head of its department (an active
+    account of an active staff member), or None. Steps from before departments were kept on steps
+    stay with the head they were given."""
+    if step.kind != StepKind.DEPARTMENT_HEAD:
+        return None
+    if step.department_id is None:
+        return step.assignee
+    from houqin.org.models import Department
+
+    department = Department.objects.select_related("head__user").filter(pk=step.department_id).first()
+    return _department_head_user(department)
+
+
 def step_refusal(step: ApprovalStep, user, *, request: ApprovalRequest | None = None) -> str | None:
     """Why ``user`` may not decide ``step`` now, or None when they may."""
     req = request or step.request
@@ -186,8 +201,12 @@ def step_refusal(step: ApprovalStep, user, *, request: ApprovalRequest | None = 
     if req.requested_by_id == user.pk:
         return _("You cannot decide on your own request.")
     if step.kind == StepKind.DEPARTMENT_HEAD:
-        if step.assignee_id != user.pk:
-            return _("Only %(who)s may decide this step.") % {"who": step.assignee}
+        approver = step_approver(step)
+        if approver is None:
+            return _("%(department)s has no head at the moment: ask the office to set one.") % {
+                "department": step.department}
+        if approver.pk != user.pk:
+            return _("Only %(who)s may decide this step.") % {"who": approver}
         return None
     if not user.has_role(*(step.role_codes or [])):
         return _("Only %(who)s may decide this step.") % {"who": selectors.roles_text(step.role_codes)}
@@ -250,7 +269,11 @@ def _decide(req, step, *, document, doctype: DocumentType, actor, approve: bool,
     step.decided_by = actor
     step.decided_at = now
     step.comment = comment[:500]
-    step.save(update_fields=["status", "decided_by", "decided_at", "comment"])
+    fields = ["status", "decided_by", "decided_at", "comment"]
+    if step.kind == StepKind.DEPARTMENT_HEAD and step.assignee_id != actor.pk:
+        step.assignee = actor  # the department's head now (step_refusal checked it)
+        fields.append("assignee")
+    step.save(update_fields=fields)
     owner = doctype.owner(document)
     if not approve:
         ApprovalStep.objects.filter(request=req, status=S.WAITING).update(status=S.SKIPPED)
@@ -305,7 +328,8 @@ def _amount_text(req) -> str:
 
 def _notify_approvers(req: ApprovalRequest, step: ApprovalStep) -> None:
     if step.kind == StepKind.DEPARTMENT_HEAD:
-        recipients = [step.assignee]
+        approver = step_approver(step)
+        recipients = [approver] if approver is not None and approver.pk != req.requested_by_id else []
     else:  # the holders of the roles, but not the requester (who may not decide their own request)
         recipients = list(selectors.users_with_roles(school=req.school, role_codes=step.role_codes)
                           .exclude(pk=req.requested_by_id))
@@ -324,6 +348,60 @@ def _notify_owner(req: ApprovalRequest, *, owner, approved: bool, body: str) -> 
     _notify(school=req.school, recipients=[owner], title=title, body=body,
             url=selectors.document_url(req) or reverse("approvals:my_requests"),
             category="approvals.approved" if approved else "approvals.rejected")
+
+
+# A department's head changes ----------------------------------------------------------------------------
+
+
+def department_head_follow(department, *, actor=None) -> int:
+    """Move the open "head of department" steps of ``department`` to its current head; returns how many.
+
+    Called when a department is saved (a post_save receiver connected in ``ApprovalsConfig.ready``, so
+    ``org`` knows nothing of approvals). Deciding does not depend on it (``step_refusal`` asks for the
+    current head), but the steps show the new head, the move is audited on each request and the new
+    head is told about the steps now waiting for them.
+    """
+    from houqin.org.models import Department
+
+    steps = list(
+        ApprovalStep.objects.filter(department_id=department.pk, kind=StepKind.DEPARTMENT_HEAD,
+                                    status__in=(S.WAITING, S.PENDING), request__status=R.PENDING)
+        .select_related("request", "assignee")
+    )
+    if not steps:
+        return 0
+    department = Department.objects.select_related("head__user").get(pk=department.pk)
+    head = _department_head_user(department)
+    moved = 0
+    for step in steps:
+        if step.assignee_id == (head.pk if head is not None else None):
+            continue
+        with transaction.atomic():
+            req = ApprovalRequest.objects.select_for_update(of=("self",)).get(pk=step.request_id)
+            current = ApprovalStep.objects.select_related("assignee").get(pk=step.pk)
+            if req.status != R.PENDING or current.status not in (S.WAITING, S.PENDING):
+                continue  # decided meanwhile
+            before = _request_snapshot(req)
+            previous = current.assignee
+            current.assignee = head
+            current.save(update_fields=["assignee"])
+            audit_record(obj=req, action=AuditEntry.Action.UPDATE, actor=actor, before=before,
+                         after=_request_snapshot(req),
+                         message=_("%(step)s: %(department)s has a new head (%(old)s → %(new)s); the step "
+                                   "moved to the new head.") % {
+                             "step": current.label, "department": department, "old": previous or "—",
+                             "new": head or "—"})
+            if current.status == S.PENDING and head is not None:
+                _notify_approvers(req, current)
+        moved += 1
+    return moved
+
+
+def department_saved(sender, instance, raw=False, created=False, **kwargs) -> None:
+    """post_save of org.Department: open head-of-department steps follow a new head."""
+    if raw or created:
+        return
+    department_head_follow(instance)
 
 
 # Policies ---------------------------------------------------------------------------------------------
