@@ -145,6 +145,7 @@ INSTALLED_APPS = [
     "houqin.approvals",
     "houqin.schedules",
     "houqin.signin",
+    "houqin.assets",
 ]
 
 MIDDLEWARE = [

@@ -21,6 +21,7 @@ urlpatterns = [
     path("approvals/", include("houqin.approvals.urls")),
     path("schedules/", include("houqin.schedules.urls")),
     path("signin/", include("houqin.signin.urls")),
+    path("assets/", include("houqin.assets.urls")),
     path("api/me/", org_api.me, name="api_me"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),

@@ -74,10 +74,11 @@ def build_serializer(entity):
     read_only = [f for f in fields if f not in entity.form_fields]
     extra = ["status"] if entity.field("status") is not None and "status" not in fields else []
     voided = ["voided_at", "void_reason"] if entity.is_voidable else []
+    stamps = [f for f in ("created_at", "updated_at") if entity.field(f) is not None and f not in fields]
     meta = type("Meta", (), {
         "model": entity.model,
-        "fields": ["id", "label", *fields, *extra, *voided, "created_at", "updated_at"],
-        "read_only_fields": [*read_only, *extra, *voided, "created_at", "updated_at"],
+        "fields": ["id", "label", *fields, *extra, *voided, *stamps],
+        "read_only_fields": [*read_only, *extra, *voided, *stamps],
     })
     name = f"{entity.model.__name__}Serializer"
     return type(name, (EntitySerializer,), {"Meta": meta, "entity": entity, "__module__": __name__})

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -34,17 +35,38 @@ NOT_ENTITIES = {
 }
 
 
-def _factories():
-    found = {}
+def _factory_modules():
     for config in apps.get_app_configs():
         if not (config.name.startswith("houqin.") or config.name.startswith("tests.")):
             continue
         for module in (f"{config.name}.tests.factories", f"{config.name}.factories"):
             try:
-                found.update(importlib.import_module(module).FACTORIES)
+                yield importlib.import_module(module)
             except ModuleNotFoundError:
                 continue
+
+
+def _factories():
+    found = {}
+    for module in _factory_modules():
+        found.update(module.FACTORIES)
     return found
+
+
+def _form_extra(model) -> dict:
+    """Form fields that are not model fields (e.g. a document's asset codes): {name: () -> value}."""
+    for module in _factory_modules():
+        extra = getattr(module, "FORM_EXTRA", {}).get(model)
+        if extra:
+            return {name: make() for name, make in extra.items()}
+    return {}
+
+
+def _model_field(entity, name):
+    try:
+        return entity.model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
 
 
 ENTITIES = sorted(registry, key=lambda e: e.key)
@@ -72,7 +94,8 @@ def test_every_entity_has_factory_menu_permissions_and_routes(entity):
         items = [i.url_name for g in shell_registry.menu_groups.values() for i in g.items]
         assert entity.url_name("list") in items
     granted = set().union(*shell_registry.role_perms.values())
-    for action in ("view", "add", "change") + (("void",) if entity.is_voidable else ()):
+    actions = ("view",) + (("add",) if entity.can_add else ()) + (("change",) if entity.can_edit else ())
+    for action in actions + (("void",) if entity.is_voidable else ()):
         assert entity.perm(action) in granted, f"no role has {entity.perm(action)}"
     for key in entity.views:
         args = [] if key in ("list", "add", "import", "export", "print") else [1]
@@ -97,7 +120,9 @@ def _user_without(personas, entity, action):
 def _form_data(entity, obj) -> dict:
     data = {}
     for name in entity.form_fields:
-        f = entity.model._meta.get_field(name)
+        f = _model_field(entity, name)
+        if f is None:
+            continue  # a form-only field: FORM_EXTRA of the app's factories
         value = getattr(obj, f.attname, None) if not f.many_to_many else []
         if f.many_to_many:
             continue
@@ -110,38 +135,51 @@ def _form_data(entity, obj) -> dict:
             data[name] = str(value)
         else:
             data[name] = value
-    return data
+    return {**data, **_form_extra(entity.model)}
 
 
 @pytest.mark.parametrize("entity", ENTITIES, ids=IDS)
 def test_create_edit_history_export_api_each_audited(client, personas, school, entity):
     factory = _factories()[entity.model]
-    user = _user_with(personas, entity, "view", "add", "change")
-    client.force_login(user)
-    obj = factory.build()
-    data = _form_data(entity, obj)
-    before = set(entity.model._default_manager.values_list("pk", flat=True))
-    response = client.post(reverse(entity.url_name("add")), data)
-    assert response.status_code == 302, (entity.key, response.content.decode()[-3000:])
-    created = entity.model._default_manager.exclude(pk__in=before).get()
+    if entity.can_add:
+        user = _user_with(personas, entity, "view", "add", *(("change",) if entity.can_edit else ()))
+        client.force_login(user)
+        obj = factory.build()
+        data = _form_data(entity, obj)
+        before = set(entity.model._default_manager.values_list("pk", flat=True))
+        response = client.post(reverse(entity.url_name("add")), data)
+        assert response.status_code == 302, (entity.key, response.content.decode()[-3000:])
+        created = entity.model._default_manager.exclude(pk__in=before).get()
+        audit = AuditEntry.objects.filter(content_type__model=entity.model_name, object_id=str(created.pk))
+        assert audit.filter(action="create").count() == 1
+    else:  # made by the system (a journal row, a school's settings): the page refuses to add one
+        user = _user_with(personas, entity, "view")
+        client.force_login(user)
+        assert client.get(reverse(entity.url_name("add"))).status_code in (403, 404)
+        created = factory()
+        data = _form_data(entity, created)
+        audit = AuditEntry.objects.filter(content_type__model=entity.model_name, object_id=str(created.pk))
     assert created.school_id == school.pk
-    audit = AuditEntry.objects.filter(content_type__model=entity.model_name, object_id=str(created.pk))
-    assert audit.filter(action="create").count() == 1
 
-    # edit: change one text field and see exactly one update entry with the diff
-    text_field = next((n for n in entity.form_fields
-                       if isinstance(entity.model._meta.get_field(n), models.CharField)
-                       and not entity.model._meta.get_field(n).choices and n not in ("mobile", "id_number")), None)
-    if text_field is not None:
-        data[text_field] = str(data[text_field])[:-1] + "改" if data[text_field] else "改"
-    else:  # no free text (a term): move a number
-        text_field = next(n for n in entity.form_fields
-                          if isinstance(entity.model._meta.get_field(n), models.IntegerField))
-        data[text_field] = str(int(data[text_field]) + 100)
-    response = client.post(reverse(entity.url_name("edit"), args=[created.pk]), data)
-    assert response.status_code == 302, (entity.key, response.content.decode()[-3000:])
-    update = audit.filter(action="update").get()
-    assert text_field in update.changed_fields
+    if entity.can_edit:
+        # edit: change one text field and see exactly one update entry with the diff
+        editable = entity.form_for(user, instance=created).fields
+        text_field = next((n for n in entity.form_fields if n in editable
+                           and isinstance(_model_field(entity, n), models.CharField)
+                           and not _model_field(entity, n).choices and n not in ("mobile", "id_number")), None)
+        if text_field is not None:
+            data[text_field] = str(data[text_field])[:-1] + "改" if data[text_field] else "改"
+        else:  # no free text (a term): move a number
+            text_field = next(n for n in entity.form_fields if n in editable
+                              and isinstance(_model_field(entity, n), models.IntegerField | models.DecimalField))
+            data[text_field] = str(int(Decimal(data[text_field])) + 100)
+        client.force_login(_user_with(personas, entity, "view", "change"))
+        response = client.post(reverse(entity.url_name("edit"), args=[created.pk]), data)
+        assert response.status_code == 302, (entity.key, response.context and response.context["form"].errors)
+        update = audit.filter(action="update").get()
+        assert text_field in update.changed_fields
+    else:
+        assert client.get(reverse(entity.url_name("edit"), args=[created.pk])).status_code in (403, 404)
 
     for key in ("detail", "history"):
         assert client.get(reverse(entity.url_name(key), args=[created.pk])).status_code == 200
@@ -184,7 +222,7 @@ def _list_queries(client, entity) -> int:
 @pytest.mark.parametrize("entity", ENTITIES, ids=IDS)
 def test_list_query_count_is_the_baseline_and_independent_of_rows(client, personas, entity):
     """Committed baseline per list page (query_baseline.json); adding rows adds no queries."""
-    user = _user_with(personas, entity, "view", "add")
+    user = _user_with(personas, entity, "view", *(("add",) if entity.can_add else ()))
     client.force_login(user)
     factory = _factories()[entity.model]
     factory()

@@ -1,0 +1,114 @@
+"""Demo fixed assets of the demo school: the verified categories, cut-over cards (some historic),
+new cards awaiting booking, low-value items, loans (one overdue) and a transfer. Runs after org."""
+
+import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from houqin.org.models import Department, Room, Staff, User
+
+from .choices import Acquisition, FundingSource, UseStatus
+from .models import Asset, AssetCategory, AssetMovement, FundingProject
+from .services import cards, documents, journal
+from .services.common import settings_for
+
+
+def generate(ctx: dict) -> None:
+    school = ctx["school"]
+    rng = ctx["rng"]
+    scale = ctx["scale"]
+    today = timezone.localdate()
+    keeper_user = User.objects.filter(school=school, username="keeper").first()
+    settings_for(school)
+    cards.category_seed(school)
+    cat = {c.code: c for c in AssetCategory.objects.filter(school=school)}
+    office = Department.objects.filter(school=school, kind=Department.Kind.ADMIN).order_by("pk").first()
+    teaching = list(Department.objects.filter(school=school).exclude(kind=Department.Kind.ADMIN).order_by("pk"))
+    project = FundingProject.objects.create(
+        school=school, name="汽修实训基地建设项目", code="ZX-2024-03", funding_source=FundingSource.SPECIAL,
+        year=2024, department=teaching[0] if teaching else None)
+    staff = list(Staff.objects.filter(school=school, status=Staff.Status.ACTIVE, is_outsourced=False)
+                 .order_by("pk"))
+    keeper = Staff.objects.filter(school=school, user__username="keeper").first()
+    classrooms = list(Room.objects.filter(school=school, kind=Room.Kind.CLASSROOM).order_by("pk"))
+    offices = list(Room.objects.filter(school=school, kind=Room.Kind.OFFICE).order_by("pk"))
+    training = list(Room.objects.filter(school=school, kind=Room.Kind.TRAINING).order_by("pk"))
+    cutover = datetime.date(today.year - 1, 12, 31)
+
+    # Cut-over cards: codes from the old ledger, opening balances as booked, some break today's rules.
+    rows = []
+    n = 0
+    for room in classrooms:
+        n += 1
+        rows.append({"code": f"ZC{2015 + n % 8}{n:04d}", "finance_code": f"330100{n:06d}", "name": "学生课桌椅",
+                         "category": cat["A05010304"], "spec": "单人套", "unit": "套", "quantity": 50,
+                         "original_value": Decimal("15000.00"), "acquired_on": datetime.date(2015 + n % 8, 8, 20),
+                         "room": room, "custodian": None, "opening_depreciation": Decimal("9000.00")})
+    for i, room in enumerate(offices[: max(4, int(40 * scale))]):
+        n += 1
+        rows.append({"code": f"ZC{2019 + i % 5}{n:04d}", "finance_code": f"330100{n:06d}", "name": "台式计算机",
+                         "category": cat["A02010105"], "spec": "联想启天M437", "unit": "台", "quantity": 1,
+                         "original_value": Decimal(rng.choice(["4850.00", "5200.00", "6000.00"])),
+                         "acquired_on": datetime.date(2019 + i % 5, 3, 15), "room": room,
+                         "custodian": staff[i % len(staff)] if staff else None,
+                         "opening_depreciation": Decimal("2400.00")})
+    n += 1
+    rows.append({"code": f"ZC2012{n:04d}", "finance_code": "", "name": "U盘", "category": cat["A02000000"], "spec": "32G",
+                     "unit": "个", "quantity": 1, "original_value": Decimal("80.00"), "acquired_on": datetime.date(2012, 5, 4),
+                     "room": offices[0] if offices else None, "custodian": keeper, "opening_depreciation": Decimal("80.00")})
+    made = []
+    for row in rows:
+        room, custodian = row.pop("room"), row.pop("custodian")
+        asset = Asset(school=school, accounting_class=row["category"].accounting_class,
+                      acquisition=Acquisition.PURCHASE, funding_source=FundingSource.FISCAL,
+                      in_service_on=row["acquired_on"], booking=Asset.Booking.BOOKED, opening_on=cutover,
+                      opening_net_value=row["original_value"] - row["opening_depreciation"],
+                      voucher_no="期初", booked_on=cutover, **row)
+        cards.fill_defaults(asset)
+        problems = cards.card_problems(asset)
+        if problems:
+            asset.historic = True
+            asset.historic_warnings = "；".join(str(m) for m in problems.values())[:300]
+        asset.save()
+        journal.post(asset, kind=AssetMovement.Kind.OPENING, actor=keeper_user, on=cutover, room=room,
+                     custodian=custodian, department=office if custodian else None,
+                     status=UseStatus.IN_USE if (room or custodian) else UseStatus.IN_STORE,
+                     value_change=asset.original_value, document="期初建账")
+        made.append(asset)
+
+    # New cards after acceptance: 待入账 until finance books them; one bought with the special fund.
+    for room in training[:2] or offices[:1]:
+        made.append(cards.asset_create(school=school, actor=keeper_user, data={
+            "name": "汽车发动机拆装实训台", "category": cat["A02000000"], "spec": "FDJ-2000", "unit": "台", "quantity": 1,
+            "original_value": Decimal("38600.00"), "funding_source": FundingSource.SPECIAL, "project": project,
+            "acquired_on": today - datetime.timedelta(days=20), "supplier": "杭州实训设备有限公司",
+            "invoice_no": "33012345", "room": room, "department": teaching[0] if teaching else None, "custodian": keeper}))
+    laptop = cards.asset_create(school=school, actor=keeper_user, data={
+        "name": "便携式计算机", "category": cat["A02010108"], "spec": "ThinkPad E14", "unit": "台", "quantity": 1,
+        "original_value": Decimal("5600.00"), "acquired_on": today - datetime.timedelta(days=10),
+        "room": offices[0] if offices else None})
+
+    # Low-value items with their custodians.
+    items = []
+    for i, (name, price) in enumerate([("电风扇", "189.00"), ("电水壶", "99.00"), ("无线鼠标", "59.00"),
+                                       ("手电钻", "329.00"), ("便携式投影仪", "899.00")]):
+        items.append(cards.item_create(school=school, actor=keeper_user, data={
+            "name": name, "unit": "个", "quantity": 1 if i == 4 else 2 + i, "unit_price": Decimal(price),
+            "acquired_on": today - datetime.timedelta(days=200),
+            "room": offices[i % len(offices)] if offices else None,
+            "custodian": staff[(i * 7) % len(staff)] if staff and i != 4 else None}))
+
+    # Loans: the projector for a lesson (due back today) and a laptop overdue.
+    teacher = Staff.objects.filter(school=school, user__username="teacher").first()
+    if teacher is not None:
+        documents.loan_create(school=school, actor=keeper_user, borrower=teacher, item=items[4], purpose="公开课")
+        documents.loan_create(school=school, actor=keeper_user, borrower=teacher, asset=laptop, purpose="外出培训",
+                              lent_on=today - datetime.timedelta(days=9), due_on=today - datetime.timedelta(days=2))
+    # A transfer between offices, posted at once (the school has no approval policy for moves).
+    computers = [a for a in made if a.name == "台式计算机"]
+    if len(computers) >= 2 and len(offices) >= 3:
+        move = documents.move_create(school=school, actor=keeper_user, kind="transfer", assets=computers[:1],
+                                     to_room=offices[2], to_custodian=staff[2] if len(staff) > 2 else None,
+                                     note="办公室调整")
+        documents.move_submit(move=move, actor=keeper_user)
