@@ -53,15 +53,32 @@ class EntityFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         cond = Q()
+        key = None
         for field_name in self.entity.search_fields:
             if field_name == "search_keys":
                 # Pinyin keys are stored lower-case without spaces: "Zhang San" and "zs" find 张三.
                 key = value.lower().replace(" ", "")
                 if key.isascii():
                     cond |= Q(search_keys__contains=key)
+                else:
+                    key = None
             else:
                 cond |= Q(**{f"{field_name}__icontains": value})
-        return queryset.filter(cond) if cond else queryset
+        if not cond:
+            return queryset
+        # On SQLite a trigram index narrows the rows first; the conditions above still decide.
+        from .search_index import candidates
+
+        pks = candidates(self.entity, queryset.db, value, key)
+        if pks is not None:
+            queryset = queryset.filter(pk__in=pks)
+        return queryset.filter(cond)
+
+    def filter_boolean(self, queryset, name, value):
+        # ``IN (1)`` rather than the bare column: SQLite can then seek an index on it.
+        if value is None:
+            return queryset
+        return queryset.filter(**{f"{name}__in": [value]})
 
     def filter_voided(self, queryset, name, value):
         return queryset  # applied in filter_queryset, also when the parameter is absent
@@ -101,7 +118,7 @@ def build_filterset(entity):
             attrs[name] = django_filters.DateFromToRangeFilter(label=label, widget=widget)
         elif isinstance(f, models.BooleanField):
             attrs[name] = django_filters.BooleanFilter(
-                label=label, widget=forms.Select(choices=[("", _("All")), ("true", _("Yes")), ("false", _("No"))])
+                method="filter_boolean", label=label, widget=forms.Select(choices=[("", _("All")), ("true", _("Yes")), ("false", _("No"))])
             )
         else:
             attrs[name] = django_filters.CharFilter(label=label, lookup_expr="icontains")

@@ -29,6 +29,7 @@ from django.views import View
 from .audit import history_for
 from .entities import Fields, Related, format_value, registry
 from .models import ListPreference, SavedFilter
+from .paging import BoundedPaginator, DeferredJoin
 
 
 def _excel():
@@ -40,26 +41,6 @@ def _excel():
 PAGE_SIZE = 50
 
 
-class DeferredJoin:
-    """A queryset for the Paginator that pages by primary keys first (architecture §3: deep pages).
-
-    ``SELECT id … ORDER BY … LIMIT 50 OFFSET 99950`` walks a covering index instead of whole rows
-    with their joins; the 50 rows are then fetched by primary key in the same order.
-    """
-
-    def __init__(self, queryset):
-        self.queryset = queryset
-
-    def count(self) -> int:
-        return self.queryset.count()
-
-    def __len__(self) -> int:  # pragma: no cover - the Paginator uses count()
-        return self.count()
-
-    def __getitem__(self, window):
-        ids = list(self.queryset.values_list("pk", flat=True)[window])
-        found = {o.pk: o for o in self.queryset.order_by().filter(pk__in=ids)}
-        return [found[i] for i in ids if i in found]
 
 
 def is_htmx(request) -> bool:
@@ -170,7 +151,8 @@ class EntityListView(EntityView):
 
     def get(self, request, *args, **kwargs):
         filterset, qs, columns, available, sort = self.filtered()
-        page = Paginator(DeferredJoin(qs), PAGE_SIZE).get_page(request.GET.get("page"))
+        wanted = request.GET.get("page")
+        page = BoundedPaginator(DeferredJoin(qs), PAGE_SIZE, wanted_page=wanted).get_page(wanted)
         query = request.GET.copy()
         query.pop("page", None)
         context = {

@@ -237,6 +237,7 @@ class StudentEntity(e.Entity):
     list_columns = ("student_no", "name", "school_class", "gender", "is_boarder", "status")
     extra_columns = ("id_type", "id_number", "birth_date", "dorm_room", "guardian_name", "guardian_phone")
     search_fields = ("student_no", "name", "search_keys")
+    search_index = "org_student_fts"  # migration org.0004
     filter_fields = ("school_class", "status", "is_boarder", "gender")
     form_fields = ("student_no", "name", "gender", "school_class", "id_type", "id_number", "id_checksum_override",
                    "is_boarder", "dorm_room", "guardian_name", "guardian_phone")

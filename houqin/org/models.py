@@ -332,8 +332,9 @@ class Student(SchoolScopedModel):
         ]
         indexes = [
             models.Index(fields=["school", "school_class", "status"]),
-            # The usual list filters (在读 + 住校生) count without reading every row (bench/ at 100k).
-            models.Index(fields=["school", "status", "is_boarder"], name="org_student_status_boarder"),
+            # The usual list filters (在读 + 住校生) count without reading every row, and their first
+            # page comes in student number order straight from the index (bench/ at 100k).
+            models.Index(fields=["school", "status", "is_boarder", "student_no"], name="org_student_status_boarder_no"),
         ]
         permissions = [
             ("override_identity_check", "Can accept an identity number whose check digit fails"),

@@ -1,0 +1,150 @@
+"""Bounded pagination for entity lists, page and API (architecture §3: no COUNT(*) over millions).
+
+A list counts its rows only up to a cap (``HOUQIN_LIST_COUNT_CAP``, 10,000) — or up to the page
+asked for, when that lies further — plus one: ``SELECT COUNT(*) FROM (SELECT … LIMIT cap + 1)``.
+Below the cap the total is exact; above it the page says "more than 10,000" and offers the next
+page, never a made-up number. A deep page (``?page=2000``) still counts up to its own rows, so the
+pager is exact there and the last page is reachable.
+"""
+
+from __future__ import annotations
+
+import math
+
+from django.conf import settings
+from django.core.paginator import EmptyPage, InvalidPage, Page, PageNotAnInteger, Paginator
+from django.db import connections
+from django.utils.functional import cached_property
+
+DEFAULT_COUNT_CAP = 10_000
+
+
+def count_cap() -> int:
+    return int(getattr(settings, "HOUQIN_LIST_COUNT_CAP", DEFAULT_COUNT_CAP))
+
+
+class DeferredJoin:
+    """A queryset for the Paginator that pages by primary keys first (architecture §3: deep pages).
+
+    ``SELECT id … ORDER BY … LIMIT 50 OFFSET 99950`` walks a covering index instead of whole rows
+    with their joins; the 50 rows are then fetched by primary key in the same order.
+    """
+
+    def __init__(self, queryset):
+        self.queryset = queryset
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def count_upto(self, limit: int) -> int:
+        """The number of rows, but at most ``limit`` (the database stops counting there)."""
+        return _count_upto(self.queryset, limit)
+
+    def __len__(self) -> int:  # pragma: no cover - the Paginator uses count()
+        return self.count()
+
+    def __getitem__(self, window):
+        ids = list(self.queryset.values_list("pk", flat=True)[window])
+        if not ids:
+            return []
+        found = {o.pk: o for o in self._by_pk(ids)}
+        return [found[i] for i in ids if i in found]
+
+    def _by_pk(self, ids):
+        """The rows of ``ids`` by primary key alone: the filters already chose them, and repeating them
+        lets SQLite pick a filter index over the primary key (5 ms instead of 0.2 at 100k rows)."""
+        base = self.queryset
+        if base.query.annotations or base.query.extra or base.query.distinct:
+            return base.order_by().filter(pk__in=ids)
+        qs = base.model._default_manager.using(base.db).filter(pk__in=ids)
+        qs.query.select_related = base.query.select_related
+        qs.query.deferred_loading = base.query.deferred_loading
+        if base._prefetch_related_lookups:
+            qs = qs.prefetch_related(*base._prefetch_related_lookups)
+        return qs
+
+
+def _count_upto(object_list, limit: int) -> int:
+    if hasattr(object_list, "count_upto"):
+        return object_list.count_upto(limit)
+    if hasattr(object_list, "query"):  # a QuerySet
+        qs = object_list.order_by()
+        if limit > count_cap() + 1 and qs.db and connections[qs.db].vendor == "sqlite":
+            # A deep page walks that many rows anyway; SQLite's plain COUNT(*) over a covering
+            # index is about twice as fast as counting a LIMIT subquery.
+            return min(qs.count(), limit)
+        return qs.values("pk")[:limit].count()
+    return min(len(object_list), limit)
+
+
+class BoundedPaginator(Paginator):
+    """A Paginator whose count stops at ``max(cap, rows up to the wanted page)``.
+
+    ``count`` is exact when ``exact`` is True; otherwise there are more than ``count`` rows and
+    ``num_pages`` ends at the page holding row ``count + 1`` (so every known page has a next).
+    """
+
+    def __init__(self, object_list, per_page, *, wanted_page=1, cap=None, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.cap = count_cap() if cap is None else cap
+        try:
+            wanted = int(wanted_page)
+        except (TypeError, ValueError):
+            wanted = 1
+        self.limit = max(self.cap, min(max(wanted, 1), 10**7) * self.per_page)
+
+    @cached_property
+    def _bounded(self) -> tuple[int, bool]:
+        n = _count_upto(self.object_list, self.limit + 1)
+        return (self.limit, False) if n > self.limit else (n, True)
+
+    @cached_property
+    def count(self) -> int:
+        return self._bounded[0]
+
+    @property
+    def exact(self) -> bool:
+        return self._bounded[1]
+
+    @cached_property
+    def num_pages(self) -> int:
+        if self.count == 0 and not self.allow_empty_first_page:
+            return 0
+        if not self.exact:  # up to the page that holds row limit + 1, which exists
+            return self.limit // self.per_page + 1
+        hits = max(1, self.count - self.orphans)
+        return math.ceil(hits / self.per_page)
+
+    def get_page(self, number):
+        try:
+            number = self.validate_number(number)
+        except PageNotAnInteger:
+            number = 1
+        except EmptyPage:
+            number = self.num_pages
+        return self.page(number)
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if self.exact and top + self.orphans >= self.count:
+            top = self.count
+        return self._get_page(self.object_list[bottom:top], number, self)
+
+    def _get_page(self, *args, **kwargs):
+        return BoundedPage(*args, **kwargs)
+
+
+class BoundedPage(Page):
+    @property
+    def exact(self) -> bool:
+        return self.paginator.exact
+
+    def end_index(self) -> int:
+        if self.paginator.exact:
+            return super().end_index()
+        return self.start_index() + len(self.object_list) - 1
+
+
+__all__ = ["BoundedPaginator", "DeferredJoin", "EmptyPage", "InvalidPage", "count_cap"]

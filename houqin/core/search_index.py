@@ -1,0 +1,77 @@
+"""A trigram search index for list searches on SQLite (architecture §3: fast at 100k rows).
+
+An entity may name an FTS5 table (``Entity.search_index``) with the trigram tokenizer that holds
+its search columns under the same names (``search_fields``), keyed by the row's primary key and
+kept in step by triggers (the table and triggers are created by the app's migration, e.g.
+``org.0004_student_search_index``). The list search then asks that index for candidate rows and
+still applies the ``LIKE '%…%'`` conditions to them, so the rows found are exactly those of the
+plain search: the trigram index folds case at least as widely as ``LIKE`` does, so it never
+misses a row ``LIKE`` finds.
+
+The index answers only terms of three characters or more (trigrams); shorter searches, other
+databases, related-field search columns or a database without the table search as before.
+"""
+
+from __future__ import annotations
+
+from django.db import connections
+from django.db.models.expressions import RawSQL
+
+MIN_TERM = 3  # the trigram tokenizer matches substrings of at least three characters
+
+_exists: dict[tuple[str, str], bool] = {}
+
+
+def index_exists(alias: str, table: str) -> bool:
+    """Whether ``table`` exists in database ``alias`` (checked once per process and database)."""
+    key = (connections[alias].settings_dict.get("NAME") or alias, table)
+    found = _exists.get(key)
+    if found is None:
+        connection = connections[alias]
+        if connection.vendor != "sqlite":
+            found = False
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s", [table])
+                found = cursor.fetchone() is not None
+        _exists[key] = found
+    return found
+
+
+def forget() -> None:
+    """Check again on next use (tests that create or drop the index)."""
+    _exists.clear()
+
+
+def _quote(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def match_expression(fields, value: str, key: str | None) -> str | None:
+    """The FTS5 query finding every row where a plain field contains ``value`` or the pinyin keys
+    contain ``key`` (None: the keys are not searched); None when the index cannot answer it."""
+    plain = [f for f in fields if f != "search_keys"]
+    parts = []
+    if plain:
+        if len(value) < MIN_TERM:
+            return None
+        parts.append("{" + " ".join(plain) + "} : " + _quote(value))
+    if "search_keys" in fields and key is not None:
+        if len(key) < MIN_TERM:
+            return None
+        parts.append("{search_keys} : " + _quote(key))
+    return " OR ".join(parts) or None
+
+
+def candidates(entity, alias: str, value: str, key: str | None):
+    """``RawSQL`` of the primary keys that may match (for ``pk__in``), or None to search as before."""
+    table = getattr(entity, "search_index", None)
+    fields = tuple(entity.search_fields)
+    if not table or not fields or any("__" in f for f in fields):
+        return None
+    if not index_exists(alias, table):
+        return None
+    match = match_expression(fields, value, key)
+    if match is None:
+        return None
+    return RawSQL(f'SELECT rowid FROM "{table}" WHERE "{table}" MATCH %s', [match])  # noqa: S608,S611 - table is declared in code
