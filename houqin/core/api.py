@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import InvalidPage
 from django.forms.models import model_to_dict
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -115,9 +117,55 @@ def _transition_action(t):
                   serializer_class=TransitionSerializer)(handler)
 
 
+class EntityPagination(PageNumberPagination):
+    """Page numbers with a bounded count (``core.paging``), rows fetched by primary key first.
+
+    ``count`` is exact up to 10,000 rows (or up to the page asked for, when that lies further;
+    ``?page=last`` counts them all) and ``count_exact`` is true; beyond that ``count_exact`` is
+    false, ``count`` is a lower bound (there are more rows) and ``next`` leads on.
+    """
+
+    def paginate_queryset(self, queryset, request, view=None):
+        from .paging import BoundedPaginator, DeferredJoin
+
+        self.request = request
+        page_size = self.get_page_size(request)
+        if not page_size:
+            return None
+        number = request.query_params.get(self.page_query_param) or 1
+        wanted = 10**7 if number in self.last_page_strings else number
+        paginator = BoundedPaginator(DeferredJoin(queryset), page_size, wanted_page=wanted)
+        if number in self.last_page_strings:
+            number = paginator.num_pages
+        try:
+            self.page = paginator.page(number)
+        except InvalidPage as exc:
+            raise exceptions.NotFound(self.invalid_page_message.format(page_number=number, message=str(exc))) from exc
+        if paginator.num_pages > 1 and self.template is not None:
+            self.display_page_controls = True
+        return list(self.page)
+
+    def get_paginated_response(self, data):
+        return Response({
+            "count": self.page.paginator.count,
+            "count_exact": self.page.paginator.exact,
+            "next": self.get_next_link(),
+            "previous": self.get_previous_link(),
+            "results": data,
+        })
+
+    def get_paginated_response_schema(self, schema):
+        out = super().get_paginated_response_schema(schema)
+        out["properties"] = {"count": out["properties"]["count"],
+                             "count_exact": {"type": "boolean", "description": "false: there are more than count rows"},
+                             **{k: v for k, v in out["properties"].items() if k != "count"}}
+        return out
+
+
 class EntityViewSet(viewsets.ModelViewSet):
     entity = None
     permission_classes = [permissions.IsAuthenticated, EntityPermission]
+    pagination_class = EntityPagination
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
     def get_queryset(self):
