@@ -352,6 +352,8 @@ HOUQIN_WECOM_SSO_URL = env_str("HOUQIN_WECOM_SSO_URL", "https://login.work.weixi
 HOUQIN_WECOM_API_URL = env_str("HOUQIN_WECOM_API_URL", "https://qyapi.weixin.qq.com")
 HOUQIN_DINGTALK_OAUTH_URL = env_str("HOUQIN_DINGTALK_OAUTH_URL", "https://login.dingtalk.com")
 HOUQIN_DINGTALK_API_URL = env_str("HOUQIN_DINGTALK_API_URL", "https://api.dingtalk.com")
+# DingTalk's older server API (app token, unionId → userid, work notices to a person).
+HOUQIN_DINGTALK_OAPI_URL = env_str("HOUQIN_DINGTALK_OAPI_URL", "https://oapi.dingtalk.com")
 # Shared gate/canteen tablets: a person's PIN session ends after this many minutes without use.
 HOUQIN_DEVICE_IDLE_MINUTES = env_int("HOUQIN_DEVICE_IDLE_MINUTES", 3)
 

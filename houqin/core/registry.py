@@ -8,6 +8,8 @@
 - modules: switchable modules of a school (a school that does not use 班牌 hides it)
 - periodic jobs: what the scheduler enqueues each minute (notification delivery, task generation)
 - widgets: dashboard cards of each app (tasks due, approvals waiting, charts)
+- personal channels: ways to reach each person directly (WeCom app messages, DingTalk work notices),
+  offered by the sign-in app and used by notifications, which knows neither
 """
 
 from __future__ import annotations
@@ -85,6 +87,25 @@ class Widget:
 
 
 @dataclass(frozen=True)
+class PersonalChannel:
+    """A way to send one person a message directly, offered by an app (signin: the school's WeCom or
+    DingTalk app). ``notify`` queues one outbox row per person the channel can reach, on channel ``code``;
+    the delivery worker calls ``send`` with the outbox's claim, retries, backoff and quiet hours.
+
+    - ``addresses(school, users) -> {user pk: address}``: the people it can reach now (none when the school
+      has not set the platform up; a person without a platform id is simply left out)
+    - ``send(*, school_id, address, title, text) -> None``: deliver one message (plain text with the link);
+      raises on failure, and an exception of ``errors`` is shown to the administrator as its message
+    """
+
+    code: str  # the outbox channel: "wecom_app"
+    label: str
+    addresses: Callable
+    send: Callable
+    errors: tuple = ()
+
+
+@dataclass(frozen=True)
 class Module:
     code: str
     label: str
@@ -104,6 +125,7 @@ class Registry:
         self.leave_blockers: list[Callable] = []
         self.periodic_jobs: dict[str, PeriodicJob] = {}
         self.widgets: list[Widget] = []
+        self.personal_channels: dict[str, PersonalChannel] = {}
 
     # navigation
     def menu_group(self, key: str, label: str, order: int = 100) -> MenuGroup:
@@ -147,6 +169,9 @@ class Registry:
 
     def add_periodic(self, job: PeriodicJob) -> None:
         self.periodic_jobs[job.name] = job
+
+    def add_personal_channel(self, channel: PersonalChannel) -> None:
+        self.personal_channels[channel.code] = channel
 
     def add_widget(self, widget: Widget) -> None:
         if all(w.key != widget.key for w in self.widgets):

@@ -43,14 +43,18 @@ class Notification(SchoolScopedModel):
 
 
 class OutboxMessage(models.Model):
-    """One message waiting for (or past) delivery on one channel: per person for e-mail, per message for
-    a group robot. Claimed by a worker with a conditional UPDATE (healthchecks ``sendalerts``)."""
+    """One message waiting for (or past) delivery on one channel: per person for e-mail and app messages,
+    per message for a group robot. Claimed by a worker with a conditional UPDATE (healthchecks ``sendalerts``)."""
 
     class Channel(models.TextChoices):
         INAPP = "inapp", _("In-app")
         EMAIL = "email", _("E-mail")
         WECOM = "wecom_robot", _("WeCom group robot")
         DINGTALK = "dingtalk_robot", _("DingTalk group robot")
+        # Per person, through the school's own WeCom / DingTalk app (channels the signin app registers in
+        # core.registry.personal_channels; the address is the person's platform user id).
+        WECOM_APP = "wecom_app", _("WeCom app message")
+        DINGTALK_APP = "dingtalk_app", _("DingTalk work notice")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")

@@ -1,4 +1,6 @@
-"""Transports of the outbox: e-mail through Django's mail, WeCom and DingTalk group robots over HTTPS.
+"""Transports of the outbox: e-mail through Django's mail, WeCom and DingTalk group robots over HTTPS, and
+the personal channels other apps register (``core.registry.personal_channels``: the school's WeCom app
+messages and DingTalk work notices, sent by the signin app, which holds the platform credentials).
 
 Each sender takes one claimed ``OutboxMessage`` (and the school's ``ChannelConfig``) and either returns
 or raises ``DeliveryError`` with a short reason that the delivery page shows the administrator.
@@ -18,6 +20,8 @@ import urllib.request
 from django.conf import settings
 from django.core import mail
 from django.utils.translation import gettext as _
+
+from houqin.core.registry import registry
 
 from .models import ChannelConfig, Notification, OutboxMessage
 
@@ -115,6 +119,18 @@ def markdown_text(message: OutboxMessage) -> str:
     return "\n\n".join(lines)
 
 
+def plain_text(message: OutboxMessage) -> str:
+    """The message as plain text (app messages): title, body, and the link to open."""
+    lines = [_title(message)]
+    body = message.payload.get("body", "")
+    if body:
+        lines.append(body)
+    link = absolute_url(message.payload.get("url", ""))
+    if link:
+        lines.append(link)
+    return "\n\n".join(lines)
+
+
 def wecom_payload(message: OutboxMessage) -> dict:
     return {"msgtype": "markdown", "markdown": {"content": _clip(markdown_text(message), WECOM_MAX_BYTES)}}
 
@@ -201,6 +217,28 @@ def send_inapp(message: OutboxMessage, config: ChannelConfig, connection=None) -
         body=p.get("body", ""), url=p.get("url", "")[:500], category=p.get("category", "")[:50],
         urgent=message.urgent,
     )
+
+
+def send_personal(message: OutboxMessage, config: ChannelConfig, connection=None) -> None:
+    """An app message to one person through a registered personal channel (WeCom app, DingTalk work notice)."""
+    channel = registry.personal_channels.get(message.channel)
+    if channel is None:
+        raise DeliveryError(_("Unknown channel."))
+    if not message.address:
+        raise DeliveryError(_("No recipient."))
+    try:
+        channel.send(school_id=message.school_id, address=message.address, title=_title(message),
+                     text=plain_text(message))
+    except channel.errors as exc:
+        raise DeliveryError(str(exc)[:300] or exc.__class__.__name__) from None
+
+
+def sender_for(channel: str):
+    """The transport of an outbox channel: one of SENDERS, else a registered personal channel, else None."""
+    sender = SENDERS.get(channel)
+    if sender is None and channel in registry.personal_channels:
+        return send_personal
+    return sender
 
 
 SENDERS = {

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from houqin.core.audit import audit_record, serialize_for_audit
 from houqin.core.models import AuditEntry
+from houqin.core.registry import registry
 
 from . import selectors, senders
 from .models import ChannelConfig, Notification, OutboxMessage
@@ -55,7 +56,8 @@ def notify(
     urgent: bool = False,
     category: str = "",
 ) -> None:
-    """Tell people something: in the inbox at once, and on every channel the school switched on.
+    """Tell people something: in the inbox at once, and on every channel the school switched on (e-mail,
+    group robots, and each person's WeCom / DingTalk app when the school signs in through it).
 
     ``recipients`` holds Users and/or role codes ("logistics_director": the active accounts of
     ``school`` with that role). The inbox and outbox rows are written when the caller's transaction
@@ -100,6 +102,17 @@ def _write_messages(*, school_id, user_ids: set[int], role_codes: set[str], mess
             OutboxMessage(school=school, channel=OutboxMessage.Channel.EMAIL, recipient=person,
                           address=person.email, payload=message, urgent=urgent, next_attempt_at=now)
             for person in people if person.email
+        ]
+    for channel in registry.personal_channels.values():  # the school's WeCom / DingTalk app, per person
+        try:
+            addresses = channel.addresses(school, people)
+        except Exception:  # one channel's failure must not stop the inbox and the other channels
+            log.exception("personal channel %s: addresses failed", channel.code)
+            continue
+        rows += [
+            OutboxMessage(school=school, channel=channel.code, recipient=person, address=addresses[person.pk][:500],
+                          payload=message, urgent=urgent, next_attempt_at=now)
+            for person in people if addresses.get(person.pk)
         ]
     for channel, address in (
         (OutboxMessage.Channel.WECOM, senders.wecom_url(config.wecom_webhook)),
@@ -204,7 +217,7 @@ def _deliver_one(pk: int, *, worker: str, now: datetime, batch: _Batch) -> bool:
     if not message_claim(pk=pk, worker=worker, now=now):
         return False  # another worker has it
     message = OutboxMessage.objects.select_related("recipient").get(pk=pk)
-    sender = senders.SENDERS.get(message.channel)
+    sender = senders.sender_for(message.channel)
     try:
         if sender is None:
             raise senders.DeliveryError(_("Unknown channel."))

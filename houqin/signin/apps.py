@@ -22,6 +22,11 @@ class SigninConfig(AppConfig):
         not_an_entity("signin.staffpin", "PIN hashes: set by the person on the PIN page or by an administrator "
                       "on the tablet PINs page")
 
+        # Notifications also go to each person through the school's WeCom / DingTalk app.
+        from .messages import register_channels
+
+        register_channels()
+
         registry.grant(["sysadmin"], ["signin.manage_signin"])
         registry.grant(["sysadmin", "logistics_director"], ["signin.manage_devices"])
         registry.menu_item("admin", MenuItem(_("WeCom / DingTalk sign-in"), "signin:config", "signin.manage_signin",

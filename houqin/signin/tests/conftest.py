@@ -88,6 +88,8 @@ class FakeWeCom(FakePlatform):
         self.tokens = set()
         self.user_get_gives_mobile = False  # apps created since June 2022 get no mobile from user/get
         self.people = []
+        self.messages = []  # bodies of message/send (app messages)
+        self.send_reply = None  # a reply of message/send other than success (an errcode, an invaliduser)
 
     def as_user(self, userid, mobile, name=""):
         """The member who opens the authorisation page next (also known to ``user/get``)."""
@@ -130,6 +132,11 @@ class FakeWeCom(FakePlatform):
                 return 200, {}, {"errcode": 60111, "errmsg": "userid not found"}
             return 200, {}, {"errcode": 0, "errmsg": "ok", "userid": person["userid"], "name": person.get("name", ""),
                              "mobile": person["mobile"] if self.user_get_gives_mobile else ""}
+        if path == "/cgi-bin/message/send" and method == "POST":
+            if self.send_reply is not None:
+                return 200, {}, self.send_reply
+            self.messages.append(body)
+            return 200, {}, {"errcode": 0, "errmsg": "ok", "invaliduser": "", "msgid": f"MSG{next(_numbers)}"}
         return 404, {}, {"errcode": 404, "errmsg": "not found"}
 
 
@@ -140,6 +147,9 @@ class FakeDingTalk(FakePlatform):
         super().__init__()
         self.app_key, self.secret, self.corp_id = app_key, secret, corp_id
         self.tokens = {}
+        self.app_tokens = set()  # oapi /gettoken (the app's own token, for server calls)
+        self.members = {}  # unionId -> userid in the organisation (topapi/user/getbyunionid)
+        self.notices = []  # bodies of corpconversation/asyncsend_v2 (work notices)
 
     def as_user(self, union_id, mobile, name="", **extra):
         self.next_person = {"union_id": union_id, "mobile": mobile, "name": name, **extra}
@@ -165,6 +175,23 @@ class FakeDingTalk(FakePlatform):
                 return 401, {}, {"code": "InvalidAuthentication", "message": "token invalid"}
             return 200, {}, {"nick": person.get("name", ""), "unionId": person["union_id"], "openId": "open-1",
                              "mobile": person["mobile"], "stateCode": person.get("state_code", "86")}
+        if path == "/gettoken":
+            if query.get("appkey") != self.app_key or query.get("appsecret") != self.secret:
+                return 200, {}, {"errcode": 40089, "errmsg": "invalid appkey or appsecret"}
+            token = f"APPTOKEN{next(_numbers)}"
+            self.app_tokens.add(token)
+            return 200, {}, {"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": 7200}
+        if path.startswith("/topapi/"):
+            if query.get("access_token") not in self.app_tokens:
+                return 200, {}, {"errcode": 40014, "errmsg": "invalid access_token"}
+            if path == "/topapi/user/getbyunionid" and method == "POST":
+                userid = self.members.get((body or {}).get("unionid", ""))
+                if userid is None:
+                    return 200, {}, {"errcode": 60121, "errmsg": "user not found"}
+                return 200, {}, {"errcode": 0, "errmsg": "ok", "result": {"contact_type": 0, "userid": userid}}
+            if path == "/topapi/message/corpconversation/asyncsend_v2" and method == "POST":
+                self.notices.append(body)
+                return 200, {}, {"errcode": 0, "errmsg": "ok", "task_id": next(_numbers), "request_id": "r"}
         return 404, {}, {"code": "NotFound", "message": "not found"}
 
 
@@ -189,6 +216,7 @@ def fake_dingtalk(settings):
     with FakeDingTalk() as fake:
         settings.HOUQIN_DINGTALK_OAUTH_URL = fake.url
         settings.HOUQIN_DINGTALK_API_URL = fake.url
+        settings.HOUQIN_DINGTALK_OAPI_URL = fake.url
         yield fake
 
 
