@@ -283,6 +283,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several documents have a "status" with their own states: name each choice set once.
+    "ENUM_NAME_OVERRIDES": {
+        "AssetUseStatusEnum": "houqin.assets.choices.UseStatus",
+        "AssetMoveStatusEnum": "houqin.assets.models.documents.AssetMove.Status",
+        "AssetLoanStatusEnum": "houqin.assets.models.documents.AssetLoan.Status",
+        "AssetRepairStatusEnum": "houqin.assets.models.documents.AssetRepair.Status",
+        "AssetDisposalStatusEnum": "houqin.assets.models.documents.AssetDisposal.Status",
+        "StocktakeStatusEnum": "houqin.assets.models.stocktake.Stocktake.Status",
+        "HandoverStatusEnum": "houqin.assets.models.stocktake.Handover.Status",
+    },
 }
 # Attachments: photos and PDFs up to this size; larger uploads are refused with a message.
 HOUQIN_ATTACHMENT_MAX_BYTES = env_int("HOUQIN_ATTACHMENT_MAX_MB", 10) * 1024 * 1024

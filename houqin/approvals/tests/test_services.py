@@ -27,6 +27,11 @@ from tests.sampleapp.models import SampleRequest
 from .conftest import KEY, THREE_LEVELS, submit
 
 
+def _sample_ct():
+    """Documents of other apps (the demo's asset moves) share object ids: always filter by type."""
+    return ContentType.objects.get_for_model(SampleRequest)
+
+
 def _message(msgid: str) -> str:
     """A service message as a regex, in the language the tests run in (the catalogue's wording)."""
     return re.escape(gettext(msgid))
@@ -185,7 +190,7 @@ def test_resubmitting_after_a_rejection_creates_a_new_request(make_policy, new_r
     assert second.pk != first.pk and second.status == "pending" and doc.status == "submitted"
     first.refresh_from_db()
     assert first.status == "rejected"
-    assert ApprovalRequest.objects.filter(object_id=str(doc.pk), status="pending").count() == 1
+    assert ApprovalRequest.objects.filter(content_type=_sample_ct(), object_id=str(doc.pk), status="pending").count() == 1
     approval_decide(step=_pending(second), actor=personas["logistics_director"], approve=True)
     doc.refresh_from_db()
     assert doc.status == "approved"
@@ -196,7 +201,7 @@ def test_one_pending_request_per_document(make_policy, new_request, personas):
     doc = submit(new_request("800"), personas["teacher"])
     with pytest.raises(ValidationError, match=_message("This document is already waiting for approval.")):
         approval_request_create(document=doc, actor=personas["teacher"])
-    assert ApprovalRequest.objects.filter(object_id=str(doc.pk)).count() == 1
+    assert ApprovalRequest.objects.filter(content_type=_sample_ct(), object_id=str(doc.pk)).count() == 1
 
 
 @pytest.mark.dbsensitive
@@ -232,7 +237,7 @@ def test_nobody_decides_their_own_request(make_policy, new_request, personas, sc
     with pytest.raises(ValidationError, match="后勤主任"):
         submit(doc, director)
     doc.refresh_from_db()
-    assert doc.status == "draft" and not ApprovalRequest.objects.filter(object_id=str(doc.pk)).exists()
+    assert doc.status == "draft" and not ApprovalRequest.objects.filter(content_type=_sample_ct(), object_id=str(doc.pk)).exists()
     # With a second 后勤主任 the request goes to them, and the director still may not decide it.
     from django.contrib.auth.models import Group
 

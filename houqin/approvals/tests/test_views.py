@@ -13,6 +13,11 @@ from tests.sampleapp.models import SampleRequest
 from .conftest import KEY, THREE_LEVELS, submit
 
 
+def _sample_ct():
+    """Documents of other apps (the demo's asset moves) share object ids: always filter by type."""
+    return ContentType.objects.get_for_model(SampleRequest)
+
+
 def _step(doc):
     ct = ContentType.objects.get_for_model(SampleRequest)
     return ApprovalRequest.objects.filter(content_type=ct, object_id=str(doc.pk)).latest("id").steps.get(
@@ -48,7 +53,7 @@ def test_a_submission_nobody_could_decide_is_refused_with_a_message(client, make
     response = client.post(reverse("sampleapp:samplerequest_submit", args=[doc.pk]), follow=True)
     doc.refresh_from_db()
     assert doc.status == "draft" and "总会计师审批" in response.content.decode()
-    assert not ApprovalRequest.objects.filter(object_id=str(doc.pk)).exists()
+    assert not ApprovalRequest.objects.filter(content_type=_sample_ct(), object_id=str(doc.pk)).exists()
 
 
 def test_inbox_lists_the_steps_waiting_for_me_with_counts(client, waiting, personas):
@@ -82,7 +87,7 @@ def test_approve_from_the_decision_page(client, waiting, personas):
     again = client.post(reverse("approvals:step_decide", args=[step.pk]), {"decision": "approve"}, follow=True)
     assert again.status_code == 200
     assert any(m.level_tag == "warning" for m in again.context["messages"])
-    assert StatusChange.objects.filter(object_id=str(waiting[0].pk), transition="approve").count() == 1
+    assert StatusChange.objects.filter(content_type=_sample_ct(), object_id=str(waiting[0].pk), transition="approve").count() == 1
     decided = client.get(reverse("approvals:step_decide", args=[step.pk])).content.decode()
     assert 'data-testid="decide-form"' not in decided
 
@@ -99,7 +104,7 @@ def test_send_back_needs_a_comment(client, waiting, personas):
     assert response.status_code == 302
     waiting[1].refresh_from_db()
     assert waiting[1].status == "rejected"
-    change = StatusChange.objects.get(object_id=str(waiting[1].pk), transition="reject")
+    change = StatusChange.objects.get(content_type=_sample_ct(), object_id=str(waiting[1].pk), transition="reject")
     assert change.note == "请附报价单"
     assert client.post(url, {"decision": "maybe"}).status_code in (302, 400)
 

@@ -31,7 +31,7 @@ def test_student_with_valid_identity_gets_birth_date_and_gender(school, personas
                                 school_class=a_class, id_number=_valid_id().lower())
     assert s.id_number == _valid_id() and s.birth_date == datetime.date(2008, 5, 12) and s.gender == "M"
     assert s.search_keys.startswith("wangxiaoming")
-    assert AuditEntry.objects.filter(object_id=str(s.pk), action="create").count() == 1
+    assert AuditEntry.objects.filter(content_type__model="student", object_id=str(s.pk), action="create").count() == 1
 
 
 def test_wrong_check_digit_is_refused_without_override(school, personas, a_class):
@@ -87,7 +87,7 @@ def test_suspend_resume_transfer(school, personas, a_class):
     services.student_change_status(student=s, transition="transfer_out", actor=actor, note="转学")
     s.refresh_from_db()
     assert s.status == "transferred" and not s.is_boarder
-    assert AuditEntry.objects.filter(object_id=str(s.pk), action="transition").count() == 3
+    assert AuditEntry.objects.filter(content_type__model="student", object_id=str(s.pk), action="transition").count() == 3
 
 
 def test_open_intake_names_classes_by_year_and_major(school, personas):

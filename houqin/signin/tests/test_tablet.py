@@ -147,7 +147,7 @@ def test_person_sets_own_pin_on_the_account_page(client, personas):
     assert client.post(reverse("signin:my_pin"), {"pin1": "2580", "pin2": "2580"}).status_code == 302
     record = StaffPin.objects.get(staff=guard.staff)
     assert record.pin_hash != "2580" and record.set_by == guard
-    assert AuditEntry.objects.filter(object_id=str(guard.staff.pk), message="tablet PIN set").exists()
+    assert AuditEntry.objects.filter(content_type__model="staff", object_id=str(guard.staff.pk), message="tablet PIN set").exists()
     # The menu offers the page to the people who use tablets.
     assert reverse("signin:my_pin") in client.get(reverse("core:dashboard")).content.decode()
 
@@ -166,7 +166,7 @@ def test_administrator_sets_and_clears_a_pin(admin_client, make_staff):
     assert admin_client.post(reverse("signin:pin_reset", args=[cook.pk]),
                              {"pin1": "4826", "pin2": "4826"}).status_code == 302
     assert StaffPin.objects.filter(staff=cook).exists()
-    assert AuditEntry.objects.filter(object_id=str(cook.pk), message="tablet PIN reset by administrator").exists()
+    assert AuditEntry.objects.filter(content_type__model="staff", object_id=str(cook.pk), message="tablet PIN reset by administrator").exists()
     assert admin_client.post(reverse("signin:pin_reset", args=[cook.pk]), {"clear": "1"}).status_code == 302
     assert not StaffPin.objects.filter(staff=cook).exists()
 
