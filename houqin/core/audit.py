@@ -44,12 +44,21 @@ def _jsonable(value):
 
 def serialize_for_audit(obj: models.Model, *, exclude: tuple[str, ...] = ()) -> dict:
     """Snapshot of the concrete fields of ``obj``; foreign keys as ids, Decimal as strings."""
+    key = (obj.__class__, tuple(exclude))
+    names = _snapshot_fields.get(key)
+    if names is None:
+        names = _snapshot_fields[key] = [
+            (f.name, f.attname) for f in obj._meta.concrete_fields
+            if f.name not in exclude and f.name not in ("password", "created_at", "updated_at")]
     data = {}
-    for field in obj._meta.concrete_fields:
-        if field.name in exclude or field.name in ("password", "created_at", "updated_at"):
-            continue
-        data[field.name] = _jsonable(getattr(obj, field.attname))
+    for name, attname in names:
+        value = getattr(obj, attname)
+        data[name] = value if value is None or type(value) in _AS_IS else _jsonable(value)
     return data
+
+
+_AS_IS = (str, int, bool, float)  # what _jsonable returns unchanged
+_snapshot_fields: dict = {}
 
 
 def diff(before: dict | None, after: dict | None) -> list[str]:
@@ -79,9 +88,9 @@ def audit_record(
 
 def audit_bulk(entries: list[tuple[models.Model, str, dict | None, dict | None]], *, actor, message="") -> None:
     """Bulk audit entries (imports): one per row, sharing the current request id."""
-    AuditEntry.objects.bulk_create(
-        [AuditEntry(**_entry_kwargs(o, a, actor, b, af, message)) for o, a, b, af in entries], batch_size=1000
-    )
+    from .bulk import insert_rows
+
+    insert_rows(AuditEntry, [_entry_kwargs(o, a, actor, b, af, message) for o, a, b, af in entries])
 
 
 def _entry_kwargs(obj, action, actor, before, after, message):

@@ -1,10 +1,31 @@
-from django.urls import NoReverseMatch, reverse
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, get_script_prefix, reverse
+from django.utils import translation
+from django.utils.functional import SimpleLazyObject
 
 from .registry import registry
 
+_NO_URL = object()
+_urls: dict[tuple[str, str], object] = {}
+_nav_html: dict[tuple, str] = {}
+NAV_CACHE_SIZE = 1000  # distinct (entries, active entry, language) menus kept per process
 
-def navigation(request) -> list[dict]:
-    """Menu groups with the entries this user may open in this school (absent, not dead links)."""
+
+def _url(url_name: str):
+    """``reverse(url_name)``, once per process and script prefix (None: the route does not exist)."""
+    key = (get_script_prefix(), url_name)
+    url = _urls.get(key, _NO_URL)
+    if url is _NO_URL:
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:
+            url = None
+        _urls[key] = url
+    return url
+
+
+def _visible(request) -> list[tuple]:
+    """(group, [(item, url)]) this user may open in this school (absent, not dead links)."""
     user = request.user
     school = getattr(user, "school", None)
     groups = []
@@ -15,14 +36,41 @@ def navigation(request) -> list[dict]:
                 continue
             if item.module and school is not None and not school.module_enabled(item.module):
                 continue
-            try:
-                url = reverse(item.url_name)
-            except NoReverseMatch:
+            url = _url(item.url_name)
+            if url is None:
                 continue
-            items.append({"label": item.label, "url": url, "icon": item.icon, "active": request.path.startswith(url)})
+            items.append((item, url))
         if items:
-            groups.append({"key": group.key, "label": group.label, "items": items})
+            groups.append((group, items))
     return groups
+
+
+def navigation(request) -> list[dict]:
+    """Menu groups with the entries this user may open in this school (absent, not dead links)."""
+    return [{"key": group.key, "label": group.label,
+             "items": [{"label": item.label, "url": url, "icon": item.icon, "active": request.path.startswith(url)}
+                       for item, url in items]}
+            for group, items in _visible(request)]
+
+
+def navigation_html(request) -> str:
+    """The rendered menu (core/partials/nav_groups.html). The permission checks run on every request;
+    the HTML is rendered once per distinct menu (its entries, the active one, the language)."""
+    visible = _visible(request)
+    key = (translation.get_language(),
+           tuple((group.key, tuple((item.url_name, url, url and request.path.startswith(url)) for item, url in items))
+                 for group, items in visible))
+    html = _nav_html.get(key)
+    if html is None:
+        groups = [{"key": group.key, "label": group.label,
+                   "items": [{"label": item.label, "url": url, "icon": item.icon,
+                              "active": request.path.startswith(url)} for item, url in items]}
+                  for group, items in visible]
+        html = render_to_string("core/partials/nav_groups.html", {"nav_groups": groups})
+        if len(_nav_html) >= NAV_CACHE_SIZE:
+            _nav_html.clear()
+        _nav_html[key] = html
+    return html
 
 
 def shell(request):
@@ -31,7 +79,8 @@ def shell(request):
         return {}
     role_labels = [str(registry.roles[c].label) for c in sorted(user.role_codes, key=lambda c: registry.roles[c].order if c in registry.roles else 999) if c in registry.roles]
     return {
-        "nav_groups": navigation(request),
+        "nav_html": navigation_html(request),
+        "nav_groups": SimpleLazyObject(lambda: navigation(request)),
         "shell_school": getattr(user, "school", None),
         "shell_roles": role_labels,
     }

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .audit import audit_bulk, serialize_for_audit
+from .bulk import bulk_insert
 from .entities import Entity, ImportProblem, ImportResult
 from .models import AuditEntry
 
@@ -243,17 +244,25 @@ def validate(entity: Entity, source, *, actor, school) -> tuple[ImportResult, li
 
     new, changed, seen = [], [], {}
     related = [n for n in positions if entity.field(n).is_relation and not entity.field(n).many_to_many]
+    if school is not None and entity.field("school") is not None:
+        related.append("school")  # the importing user's own school, set by new_object
     form = entity.import_form_class(data={})
     _lookups(entity, form, school)
+    m2m_names = {n for n in entity.import_fields if entity.field(n).many_to_many}
+    fast_fields = _plain_fields(form)
     for row_no, values in sheet.rows:
         data = {name: _normalise(_cell(values, pos)) for name, pos in positions.items()}
-        row_form = _rebind(form, data)
-        if not row_form.is_valid():
-            for name, errors in row_form.errors.items():
+        if fast_fields is not None:
+            cleaned, row_errors = _clean_row(fast_fields, data)
+        else:
+            row_form = _rebind(form, data)
+            row_errors = None if row_form.is_valid() else row_form.errors
+            cleaned = row_form.cleaned_data
+        if row_errors:
+            for name, errors in row_errors.items():
                 column = str(entity.header(name)) if name != NON_FIELD_ERRORS else ""
                 result.problems.append(ImportProblem(row_no, column, _message(errors)))
             continue
-        cleaned = row_form.cleaned_data
         if key:
             key_value = str(cleaned.get(key) or "").strip()
             if key_value in seen:
@@ -263,8 +272,8 @@ def validate(entity: Entity, source, *, actor, school) -> tuple[ImportResult, li
                 ))
                 continue
             seen[key_value] = row_no
-        plain = {n: v for n, v in cleaned.items() if not entity.field(n).many_to_many}
-        m2m = {n: v for n, v in cleaned.items() if entity.field(n).many_to_many}
+        plain = {n: v for n, v in cleaned.items() if n not in m2m_names}
+        m2m = {n: v for n, v in cleaned.items() if n in m2m_names}
         obj = existing.get(str(cleaned.get(key) or "").strip()) if key else None
         before = None
         if obj is not None:
@@ -297,6 +306,38 @@ def validate(entity: Entity, source, *, actor, school) -> tuple[ImportResult, li
             })
     result.created, result.updated = len(new), len(changed)
     return result, new, changed
+
+
+_SIMPLE_WIDGETS = (forms.TextInput, forms.NumberInput, forms.DateInput, forms.DateTimeInput, forms.Select,
+                   forms.Textarea, forms.EmailInput, forms.URLInput)
+
+
+def _plain_fields(form) -> dict | None:
+    """The fields of an import form that Form.full_clean would only run ``field.clean`` on, in order:
+    no ``clean_<name>`` or ``clean`` override, no disabled or file fields, widgets that read
+    ``data[name]``. None: use the form itself (an entity's own import form may do more)."""
+    cls = type(form)
+    if (cls.clean is not forms.Form.clean or cls._post_clean is not forms.Form._post_clean
+            or cls.full_clean is not forms.Form.full_clean or form.prefix or form.empty_permitted):
+        return None
+    fields = {}
+    for name, field in form.fields.items():
+        if (hasattr(form, f"clean_{name}") or field.disabled or isinstance(field, forms.FileField)
+                or type(field.widget) not in _SIMPLE_WIDGETS or field.show_hidden_initial):
+            return None
+        fields[name] = field
+    return fields
+
+
+def _clean_row(fields: dict, data: dict) -> tuple[dict, dict]:
+    """(cleaned data, {field: messages}) as the form's ``is_valid`` would give them for ``data``."""
+    cleaned, errors = {}, {}
+    for name, field in fields.items():
+        try:
+            cleaned[name] = field.clean(data.get(name))
+        except ValidationError as exc:
+            errors[name] = exc.messages
+    return cleaned, errors
 
 
 def _rebind(form, data):
@@ -334,7 +375,7 @@ def default_write(entity: Entity, *, new: list, changed: list, actor) -> None:
     model = entity.model
     now = timezone.now()
     if new:
-        model._default_manager.bulk_create(new, batch_size=500)
+        bulk_insert(model, new)
     if changed:
         names = [n for n in entity.import_fields if not entity.field(n).many_to_many]
         names += [f.name for f in model._meta.concrete_fields
@@ -364,6 +405,20 @@ def _write_m2m(model, objs) -> None:
         )
 
 
+ANALYZE_AFTER_ROWS = 1000
+
+
+def analyze_after_import(model) -> None:
+    """SQLite: refresh the table's planner statistics after a large import (its own short write,
+    after the import's transaction), so searches keep starting from the most selective index."""
+    from django.db import connections, router
+
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f'ANALYZE "{model._meta.db_table}"')
+
+
 def run_import(entity: Entity, source, *, actor, school, commit: bool) -> ImportResult:
     """Validate, and when ``commit`` and nothing is wrong, write every row in one transaction."""
     result, new, changed = validate(entity, source, actor=actor, school=school)
@@ -372,6 +427,8 @@ def run_import(entity: Entity, source, *, actor, school, commit: bool) -> Import
     try:
         with transaction.atomic():
             entity.import_write(new=new, changed=changed, actor=actor, school=school, result=result)
+        if len(new) >= ANALYZE_AFTER_ROWS:
+            analyze_after_import(entity.model)
     except IntegrityError:
         result.problems.append(ImportProblem(
             0, "", _("Some rows conflict with records already in the system (a number or code that must be "
