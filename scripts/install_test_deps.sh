@@ -5,8 +5,9 @@
 #   fonts-noto-cjk  fc-list :lang=zh: Chinese text in screenshots and PDFs
 #   gettext         msgfmt/xgettext: the catalogue test
 #   redis-server    the district-mode Celery test starts one on a free port (skipped without it)
-# Not root, or no apt: prints the Debian packages to install and exits 1 when chromium or
-# postgresql is missing (the tests cannot run without them), 0 otherwise.
+#   poppler-utils   pdftoppm/pdfinfo/pdftotext: printed labels, cards and ledgers are rendered and read back [required]
+# Not root, or no apt: prints the Debian packages to install and exits 1 when chromium,
+# postgresql or poppler-utils is missing (the tests cannot run without them), 0 otherwise.
 set -euo pipefail
 # shellcheck source=scripts/apt_lib.sh
 source "$(dirname "$0")/apt_lib.sh"
@@ -14,6 +15,7 @@ source "$(dirname "$0")/apt_lib.sh"
 have_chromium() { [[ -x /usr/bin/chromium ]]; }
 have_postgresql() { compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; }
 have_gettext() { command -v msgfmt >/dev/null 2>&1 && command -v xgettext >/dev/null 2>&1; }
+have_poppler() { command -v pdftoppm >/dev/null 2>&1 && command -v pdfinfo >/dev/null 2>&1; }
 have_redis() { command -v redis-server >/dev/null 2>&1 || [[ -x /usr/bin/redis-server ]]; }
 
 missing() {
@@ -24,6 +26,7 @@ missing() {
   command -v fc-list >/dev/null 2>&1 || m+=(fontconfig)
   have_gettext || m+=(gettext)
   have_redis || m+=(redis-server)
+  have_poppler || m+=(poppler-utils)
   echo "${m[@]}"
 }
 
@@ -40,8 +43,9 @@ fi
 echo "make test needs these Debian packages: ${need[*]}" >&2
 echo "  sudo apt-get install ${need[*]}" >&2
 for p in "${need[@]}"; do
-  if [[ $p == chromium || $p == postgresql ]]; then
-    echo "The tests cannot run without chromium (browser tests) and postgresql (PostgreSQL stage)." >&2
+  if [[ $p == chromium || $p == postgresql || $p == poppler-utils ]]; then
+    echo "The tests cannot run without chromium (browser tests), postgresql (PostgreSQL stage) and" \
+         "poppler-utils (printed labels are read back)." >&2
     exit 1
   fi
 done

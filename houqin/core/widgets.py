@@ -37,11 +37,15 @@ class LazySelect(forms.Widget):
         return format_html(
             '<div class="lazy-select" data-lazy-select>'
             '<input type="hidden" name="{name}" value="{value}" data-lazy-value>'
-            '<input type="search" id="{id}" class="form-control" value="{label}" autocomplete="off"'
+            # Named so htmx sends the typed text (LookupView reads "<field>__search"); tied to no form
+            # (form="lazy-none" names no element), so a filter or edit form never submits it.
+            '<input type="search" id="{id}" name="{name}__search" form="lazy-none" class="form-control"'
+            ' value="{label}" autocomplete="off"'
             ' role="combobox" aria-autocomplete="list" aria-expanded="false" aria-controls="{id}_results"'
             '{described} placeholder="{placeholder}" data-lazy-input'
             ' hx-get="{url}" hx-trigger="input changed delay:250ms, focus once" hx-target="#{id}_results"'
-            ' hx-vals=\'{{"target": "{id}"}}\'>'
+            # The form around it may set hx-swap="outerHTML" (htmx inherits it): results fill the box.
+            ' hx-swap="innerHTML" hx-vals=\'{{"target": "{id}"}}\'>'
             '<div id="{id}_results" class="lazy-results" role="listbox" aria-label="{results}"></div>'
             "</div>",
             name=name, value=value, id=input_id, label=label, url=url,
