@@ -73,6 +73,18 @@ class AssetsConfig(AppConfig):
 
         registry.add_demo(DemoGenerator("assets", demo.generate, order=50))
 
+        # PUB-3, AST-1, AST-2: cards, labels, door lists and the ledger are printed from one page.
+        from houqin.core.registry import MenuItem
+
+        registry.menu_item("assets", MenuItem(_("Print cards, labels and lists"), "assets:print_center",
+                                              perm="assets.view_asset", order=15))
+
+        # AST-14: a leaving person's account is not disabled while they still hold anything.
+        from .services.handover import leave_blocker
+
+        if leave_blocker not in registry.leave_blockers:
+            registry.leave_blockers.append(leave_blocker)
+
         # AST-2: each room's page shows its assets, each person's page what they hold.
         from houqin.org.models import Room, Staff
 

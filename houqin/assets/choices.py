@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AccountingClass(models.TextChoices):
@@ -58,7 +59,7 @@ class UseStatus(models.TextChoices):
     """使用状况 of a card or a low-value item, derived from the asset journal."""
 
     IN_STORE = "in_store", _("In store")
-    IN_USE = "in_use", _("In use")
+    IN_USE = "in_use", pgettext_lazy("asset status", "In use")
     IDLE = "idle", _("Idle")
     LENT = "lent", _("Lent out")
     REPAIR = "repair", _("Under repair")

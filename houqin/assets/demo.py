@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from houqin.org.demo import DEMO_LOGINS
 from houqin.org.models import Department, Room, Staff, User
 
 from .choices import Acquisition, FundingSource, UseStatus
@@ -20,7 +21,9 @@ def generate(ctx: dict) -> None:
     scale = ctx["scale"]
     today = timezone.localdate()
     keeper_user = User.objects.filter(school=school, username="keeper").first()
-    settings_for(school)
+    conf = settings_for(school)
+    conf.code_prefix = "ZC"  # the demo school's old labels read ZC + year + number; new cards follow suit
+    conf.save(update_fields=["code_prefix", "updated_at"])
     cards.category_seed(school)
     cat = {c.code: c for c in AssetCategory.objects.filter(school=school)}
     office = Department.objects.filter(school=school, kind=Department.Kind.ADMIN).order_by("pk").first()
@@ -28,8 +31,11 @@ def generate(ctx: dict) -> None:
     project = FundingProject.objects.create(
         school=school, name="汽修实训基地建设项目", code="ZX-2024-03", funding_source=FundingSource.SPECIAL,
         year=2024, department=teaching[0] if teaching else None)
+    # Custodians and borrowers come from the school's staff beyond the demo logins, so no login
+    # (the personas of the tests and of the README) starts out holding things it would have to hand over.
+    logins = {row[0] for row in DEMO_LOGINS}
     staff = list(Staff.objects.filter(school=school, status=Staff.Status.ACTIVE, is_outsourced=False)
-                 .order_by("pk"))
+                 .exclude(user__username__in=logins).order_by("pk"))
     keeper = Staff.objects.filter(school=school, user__username="keeper").first()
     classrooms = list(Room.objects.filter(school=school, kind=Room.Kind.CLASSROOM).order_by("pk"))
     offices = list(Room.objects.filter(school=school, kind=Room.Kind.OFFICE).order_by("pk"))
@@ -100,7 +106,9 @@ def generate(ctx: dict) -> None:
             "custodian": staff[(i * 7) % len(staff)] if staff and i != 4 else None}))
 
     # Loans: the projector for a lesson (due back today) and a laptop overdue.
-    teacher = Staff.objects.filter(school=school, user__username="teacher").first()
+    # Lent to a teacher who is not one of the demo logins, so no persona starts out holding loans.
+    teacher = next((s for s in staff[len(staff) // 2:] if s.title and "教师" in s.title), None) or (
+        staff[len(staff) // 2] if staff else None)
     if teacher is not None:
         documents.loan_create(school=school, actor=keeper_user, borrower=teacher, item=items[4], purpose="公开课")
         documents.loan_create(school=school, actor=keeper_user, borrower=teacher, asset=laptop, purpose="外出培训",

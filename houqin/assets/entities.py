@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from houqin.core import entities as e
 from houqin.core.pinyin import search_keys
 
-from . import selectors
-from .choices import UseStatus
-from .forms import AssetDisposalForm, AssetLoanForm, AssetMoveForm, AssetRepairForm
+from . import importing, selectors
+from .choices import AccountingClass, Acquisition, FundingSource, UseStatus, ValuationType
+from .forms import AssetDisposalForm, AssetLoanForm, AssetMoveForm, AssetRepairForm, LoanFilterSet
 from .models import (
     Asset,
     AssetCategory,
@@ -27,7 +28,17 @@ from .models import (
     Stocktake,
 )
 from .services import cards, documents, handover, stocktake
-from .views import DisposalDetailView, MoveDetailView
+from .views import (
+    DisposalDetailView,
+    MoveDetailView,
+    with_disposal_api,
+    with_item_api,
+    with_loan_api,
+    with_repair_api,
+)
+from .views_handover import HandoverDetailView, with_api_actions
+from .views_stocktake import StocktakeDetailView
+from .views_stocktake import detail_actions as stocktake_actions
 from .workflows import disposal_flow, handover_flow, move_flow, stocktake_flow
 
 STATUS_COLORS = {"in_store": "secondary", "in_use": "green", "idle": "yellow", "lent": "azure", "repair": "orange",
@@ -54,8 +65,18 @@ class AssetCategoryEntity(e.Entity):
     select_related = ("parent",)
     title_field = "code"
     lookup_public = True
-    example_row = {"code": "A02010105", "name": "台式计算机", "parent": "A02000000", "accounting_class": "通用设备",
-                   "default_life_years": 6}
+    example_row = {"code": "A02010105", "name": "台式计算机", "parent": "A02000000",
+                   "accounting_class": AccountingClass.GENERAL_EQUIPMENT.label, "default_life_years": 6,
+                   "legacy_code": "2010104"}
+    import_clean_exclude = ("school",)
+    import_form_class = importing.ImportFormClass(importing.CategoryFormMixin)
+    views = {"import": importing.AssetCategoryImportView}
+
+    def import_prepare(self, obj, *, actor) -> None:
+        importing.prepare_category(obj, actor=actor)
+
+    def import_write(self, *, new, changed, actor, school, result) -> None:
+        importing.write_categories(self, new=new, changed=changed, actor=actor, school=school, result=result)
 
 
 @e.register
@@ -119,10 +140,20 @@ class AssetEntity(e.Entity):
     import_fields = ("code", "finance_code", "name", "category", "accounting_class", "brand", "spec", "unit",
                      "quantity", "original_value", "valuation_type", "funding_source", "project", "acquisition",
                      "acquired_on", "in_service_on", "life_months", "supplier", "invoice_no", "room", "department",
-                     "custodian", "opening_on", "opening_depreciation", "opening_net_value", "note")
+                     "custodian", "opening_on", "opening_depreciation", "opening_net_value", "booking", "voucher_no",
+                     "note")
     import_key = "code"
     natural_keys = {"category": "code", "project": "name", "room": "code", "department": "name",
                     "custodian": "staff_no"}
+    import_clean_exclude = ("code", "school")  # a blank code is numbered by the write step
+    import_form_class = importing.ImportFormClass(importing.AssetFormMixin)
+    views = {"import": importing.AssetImportView}
+    example_row = {"code": "ZC20150001", "finance_code": "330100000001", "name": "台式计算机",
+                   "category": "A02010105", "brand": "联想", "spec": "启天M437", "unit": "台", "quantity": 1,
+                   "original_value": "4850.00", "valuation_type": ValuationType.COST.label,
+                   "funding_source": FundingSource.FISCAL.label, "acquisition": Acquisition.PURCHASE.label, "acquired_on": "2019-03-15", "room": "XZ-201", "custodian": "T001",
+                   "opening_on": "2025-12-31", "opening_depreciation": "4850.00", "opening_net_value": "0.00",
+                   "booking": Asset.Booking.BOOKED.label, "voucher_no": "期初"}
     select_related = ("category", "room", "custodian", "department", "project")
     status_colors = STATUS_COLORS
     title_field = "code"
@@ -165,6 +196,9 @@ class AssetEntity(e.Entity):
         if instance is not None:
             for name in (*cards.STATE_FIELDS, "code"):
                 form.fields.pop(name, None)  # place, department and custodian change through documents
+        elif "code" in form.fields:
+            form.fields["code"].required = False  # empty: prefix + year + sequence (services.common)
+            form.fields["code"].help_text = _("Empty: numbered automatically (prefix + year + sequence).")
         return form
 
     def create(self, *, data, actor, school):
@@ -174,7 +208,10 @@ class AssetEntity(e.Entity):
         return cards.asset_update(asset=obj, actor=actor, data=data)
 
     def import_prepare(self, obj, *, actor) -> None:
-        obj.search_keys = search_keys(obj.name or "")
+        importing.prepare_asset(obj, actor=actor)
+
+    def import_write(self, *, new, changed, actor, school, result) -> None:
+        importing.write_holdings(self, new=new, changed=changed, actor=actor, school=school, result=result)
 
     def detail_actions(self, obj, user):
         return selectors.asset_actions(obj, user)
@@ -196,6 +233,11 @@ class LowValueItemEntity(e.Entity):
     import_fields = form_fields
     import_key = "code"
     natural_keys = {"category": "code", "room": "code", "department": "name", "custodian": "staff_no"}
+    import_clean_exclude = ("code", "school")  # a blank code is numbered by the write step
+    import_form_class = importing.ImportFormClass(importing.ItemFormMixin)
+    views = {"import": importing.LowValueItemImportView}
+    example_row = {"code": "D20240001", "name": "电风扇", "spec": "落地扇", "unit": "台", "quantity": 2,
+                   "unit_price": "180.00", "acquired_on": "2024-06-01", "room": "JX-101", "custodian": "T001"}
     select_related = ("room", "custodian", "category")
     status_colors = STATUS_COLORS
     title_field = "code"
@@ -217,6 +259,9 @@ class LowValueItemEntity(e.Entity):
         if instance is not None:
             for name in (*cards.STATE_FIELDS, "code"):
                 form.fields.pop(name, None)
+        elif "code" in form.fields:
+            form.fields["code"].required = False
+            form.fields["code"].help_text = _("Empty: numbered automatically (prefix + year + sequence).")
         return form
 
     def create(self, *, data, actor, school):
@@ -230,10 +275,16 @@ class LowValueItemEntity(e.Entity):
         return super().update(obj=obj, data=data, actor=actor)
 
     def import_prepare(self, obj, *, actor) -> None:
-        obj.search_keys = search_keys(obj.name or "")
+        importing.prepare_item(obj, actor=actor)
+
+    def import_write(self, *, new, changed, actor, school, result) -> None:
+        importing.write_holdings(self, new=new, changed=changed, actor=actor, school=school, result=result)
 
     def detail_actions(self, obj, user):
         return selectors.item_actions(obj, user)
+
+
+LowValueItemEntity.viewset_class = with_item_api(LowValueItemEntity.viewset_class)  # issue, return
 
 
 @e.register
@@ -322,6 +373,7 @@ class AssetLoanEntity(e.Entity):
     filter_fields = ("status", "borrower", "lent_on", "due_on")
     form_fields = ("asset", "item", "borrower", "due_on", "purpose")
     form_class = AssetLoanForm
+    filterset_class = LoanFilterSet  # the generated filters plus "overdue"
     can_edit = False
     can_import = False
     select_related = ("asset", "item", "borrower")
@@ -344,6 +396,9 @@ class AssetLoanEntity(e.Entity):
             return [{"label": _("Given back"), "url": reverse("assets:loan_return", args=[obj.pk]), "method": "post",
                      "style": "primary"}]
         return []
+
+
+AssetLoanEntity.viewset_class = with_loan_api(AssetLoanEntity.viewset_class)  # return
 
 
 @e.register
@@ -375,6 +430,9 @@ class AssetRepairEntity(e.Entity):
         return []
 
 
+AssetRepairEntity.viewset_class = with_repair_api(AssetRepairEntity.viewset_class)  # back
+
+
 @e.register
 class AssetDisposalEntity(DocumentEntity):
     """报废/处置 (AST-3; domain-rules.md §2.4): collective decision, approval, write-off, 非税收入."""
@@ -395,10 +453,26 @@ class AssetDisposalEntity(DocumentEntity):
     title_field = "number"
     detail_panels = (
         e.Fields("number", "method", "reason", "decision_ref", "department", "requested_by", "note"),
-        e.Fields("approver_level", "total_original_value", "total_net_value", "approval_doc_no", "disposed_on",
-                 "income", "income_paid_over_on", title=gettext_lazy("Approval and write-off")),
+        e.Fields("approver_level", "approver_level_reason", "evidence", "total_original_value", "total_net_value",
+                 "approval_doc_no", "disposed_on", "income", "income_paid_over_on",
+                 title=gettext_lazy("Approval and write-off")),
         e.Related("lines", columns=("asset", "original_value", "net_value"), limit=500),
     )
+
+    def header_approver_level_reason(self):
+        return _("Why this level")
+
+    def value_approver_level_reason(self, obj, user):
+        return documents.approver_level_reason(obj)
+
+    def header_evidence(self):
+        return _("Evidence required")
+
+    def value_evidence(self, obj, user):
+        what = documents.NEEDS_EVIDENCE.get(obj.method)
+        if what is None:
+            return _("None besides the collective decision.")
+        return _("%(what)s, attached below before submitting.") % {"what": capfirst(str(what))}
 
     def create(self, *, data, actor, school):
         return documents.disposal_create(school=school, actor=actor, assets=data["assets"], method=data["method"],
@@ -416,6 +490,8 @@ class AssetDisposalEntity(DocumentEntity):
         return documents.disposal_transition(disposal=obj, name=name, actor=actor, note=note)
 
 
+AssetDisposalEntity.viewset_class = with_disposal_api(AssetDisposalEntity.viewset_class)  # write-off
+
 @e.register
 class StocktakeEntity(e.Entity):
     """盘点 (AST-4): planned per scope at term start / mid / end or yearly; counted on phones."""
@@ -431,9 +507,32 @@ class StocktakeEntity(e.Entity):
     workflow = stocktake_flow
     select_related = ("building", "department")
     title_field = "number"
+    views = {"detail": StocktakeDetailView}
+    detail_panels = (
+        e.Fields("number", "title", "scope", "building", "department", "period", "planned_on", "requested_by",
+                 "note"),
+        e.Fields("started_at", "finished_at", "approved_at", "disposal", title=gettext_lazy("Counting")),
+    )
 
     def create(self, *, data, actor, school):
         return stocktake.stocktake_plan(school=school, actor=actor, **data)
+
+    def update(self, *, obj, data, actor):
+        if obj.status != Stocktake.Status.PLANNED:
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError(_("Only a planned stocktake can be changed."))
+        return super().update(obj=obj, data=data, actor=actor)
+
+    def transition(self, *, obj, name, actor, note=""):
+        return stocktake.stocktake_transition(stocktake=obj, name=name, actor=actor, note=note)
+
+    def detail_actions(self, obj, user):
+        return stocktake_actions(obj, user)
+
+
+e.not_an_entity("assets.stocktakescan", "every scan of a stocktake as it arrived: written by the counting page, "
+                                        "summed up on its lines and report")
 
 
 @e.register
@@ -452,6 +551,20 @@ class HandoverEntity(e.Entity):
     workflow = handover_flow
     select_related = ("from_staff", "to_staff", "supervisor")
     title_field = "number"
+    views = {"detail": HandoverDetailView}  # the three people, the tick list, confirm (phone first)
+    detail_panels = (e.Fields("number", "status", "created_by", "created_at", title=gettext_lazy("Document")),)
 
     def create(self, *, data, actor, school):
         return handover.handover_create(school=school, actor=actor, **data)
+
+    def transition(self, *, obj, name, actor, note=""):
+        if name == "cancel":
+            return handover.handover_cancel(obj, actor, note)
+        return super().transition(obj=obj, name=name, actor=actor, note=note)
+
+    def detail_actions(self, obj, user):
+        return [{"label": _("Print handover form"), "url": reverse("assets:handover_print", args=[obj.pk]),
+                 "method": "get", "style": "outline-secondary"}] if handover.can_view(obj, user) else []
+
+
+HandoverEntity.viewset_class = with_api_actions(HandoverEntity.viewset_class)  # lines, tick, refresh, confirm

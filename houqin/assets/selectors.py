@@ -87,10 +87,12 @@ def asset_actions(asset: Asset, user) -> list[dict]:
     if movable and _can(user, "assets.add_assetrepair", asset):
         actions.append({"label": _("Send for repair"), "url": reverse("assets:assetrepair_add") + f"?asset={asset.pk}",
                         "method": "get"})
-    if asset.status not in (UseStatus.DISPOSED, UseStatus.DISPOSING) and asset.owned and _can(
-            user, "assets.add_assetdisposal", asset):
+    if movable and asset.owned and _can(user, "assets.add_assetdisposal", asset):  # not while lent or repaired
         actions.append({"label": _("Dispose of"), "url": reverse("assets:assetdisposal_add") + f"?assets={asset.code}",
                         "method": "get", "style": "outline-danger"})
+    if _can(user, "assets.print_labels", asset):
+        actions.append({"label": _("Print card / label"), "url": reverse("assets:print_center") + f"?ids={asset.pk}",
+                        "method": "get"})
     return actions
 
 
@@ -142,17 +144,20 @@ def value_by_category_widget(request) -> dict | None:
     classes = [(str(klass.get(r["accounting_class"], r["accounting_class"])), r["value"] or Decimal("0"))
                for r in by_class]
     return {
-        "id": "assets-value", "script_id": "assets-value-data", "total": total,
+        "id": "assets-value", "script_id": "assets-value-data", "total": f"{total:,.2f}",
+        # Values in 万元 so the axis stays readable at phone width; the table alternative has exact yuan.
         "chart": {
-            "grid": {"left": 90, "right": 16, "top": 8, "bottom": 24},
-            "xAxis": {"type": "value"},
-            "yAxis": {"type": "category", "data": [c[0] for c in classes], "inverse": True},
-            "series": [{"type": "bar", "data": [str(c[1]) for c in classes], "itemStyle": {"color": "#1d4ed8"}}],
+            "grid": {"left": 8, "right": 24, "top": 8, "bottom": 24, "containLabel": True},
+            "xAxis": {"type": "value", "name": str(_("10k yuan")), "nameGap": 4, "splitNumber": 3},
+            "yAxis": {"type": "category", "data": [c[0] for c in classes], "inverse": True,
+                      "axisLabel": {"width": 96, "overflow": "break"}},
+            "series": [{"type": "bar", "data": [str(round(c[1] / 10000, 2)) for c in classes],
+                        "itemStyle": {"color": "#1d4ed8"}}],
         },
-        "classes": [{"label": str(klass.get(r["accounting_class"], r["accounting_class"])), "value": r["value"],
-                     "count": r["n"]} for r in by_class],
-        "sources": [{"label": str(source.get(r["funding_source"], r["funding_source"])), "value": r["value"]}
-                    for r in by_source],
+        "classes": [{"label": str(klass.get(r["accounting_class"], r["accounting_class"])),
+                     "value": f"{r['value'] or 0:,.2f}", "count": r["n"]} for r in by_class],
+        "sources": [{"label": str(source.get(r["funding_source"], r["funding_source"])),
+                     "value": f"{r['value'] or 0:,.2f}"} for r in by_source],
         "pending": pending, "overdue": overdue, "disposals": disposals, "stocktakes": due,
         "links": {
             "pending": reverse("assets:asset_list") + "?booking=pending",

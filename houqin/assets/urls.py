@@ -2,7 +2,12 @@ from django.urls import path
 
 from houqin.core.views_entity import entity_urls
 
-from . import views
+from . import (
+    views,
+    views_handover,
+    views_print,
+    views_stocktake,  # stocktake (AST-4)
+)
 
 app_name = "assets"
 
@@ -12,5 +17,27 @@ urlpatterns = [
     path("disposals/<int:pk>/write-off/", views.disposal_complete, name="disposal_complete"),
     path("items/<int:pk>/issue/", views.item_issue, name="item_issue"),
     path("items/<int:pk>/return/", views.item_return, name="item_return"),
+    path("handovers/<int:pk>/lines/<int:line_pk>/tick/", views_handover.handover_tick, name="handover_tick"),
+    path("handovers/<int:pk>/refresh/", views_handover.handover_refresh, name="handover_refresh"),
+    path("handovers/<int:pk>/confirm/", views_handover.handover_confirm, name="handover_confirm"),
+    path("handovers/<int:pk>/print/", views_handover.handover_print, name="handover_print"),
+    path("print/", views_print.print_center, name="print_center"),
+    path("print/cards/", views_print.cards_pdf, name="print_cards"),
+    path("print/labels/", views_print.labels_pdf, name="print_labels"),
+    path("print/rooms/", views_print.room_lists_pdf, name="print_rooms"),
+    path("print/ledger/", views_print.ledger, name="print_ledger"),
+    # Stocktake (AST-4): the phone counting page and its JSON, the actions, the 盘盈盘亏 report.
+    path("stocktakes/count/", views_stocktake.count_index, name="stocktake_count_index"),
+    path("stocktakes/<int:pk>/count/", views_stocktake.count_page, name="stocktake_count"),
+    path("stocktakes/<int:pk>/count/room/", views_stocktake.count_room, name="stocktake_count_room"),
+    path("stocktakes/<int:pk>/scan/", views_stocktake.scan, name="stocktake_scan"),
+    path("stocktakes/<int:pk>/decode/", views_stocktake.decode, name="stocktake_decode"),
+    path("stocktakes/<int:pk>/start/", views_stocktake.start, name="stocktake_start"),
+    path("stocktakes/<int:pk>/finish/", views_stocktake.finish, name="stocktake_finish"),
+    path("stocktakes/<int:pk>/approve/", views_stocktake.approve, name="stocktake_approve"),
+    path("stocktakes/<int:pk>/reject/", views_stocktake.reject, name="stocktake_reject"),
+    path("stocktakes/<int:pk>/report/", views_stocktake.report, name="stocktake_report"),
+    path("stocktakes/<int:pk>/report/print/", views_stocktake.report_print, name="stocktake_report_print"),
+    path("stocktakes/<int:pk>/report/export/", views_stocktake.report_export, name="stocktake_report_export"),
     *entity_urls("assets"),
 ]

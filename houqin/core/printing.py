@@ -175,6 +175,7 @@ def render_table_pdf(
     filter_summary: str = "",
     landscape: bool | None = None,
     signatures: Sequence[str] | None = None,
+    signature_lines: Sequence[Sequence[str]] = (),
     printed_at: datetime | None = None,
     footer_note: str = "",
     timeout: float | None = None,
@@ -185,7 +186,9 @@ def render_table_pdf(
     are read once, and reading stops after ``HOUQIN_PRINT_MAX_ROWS`` (default 10,000) rows with a
     PrintError. ``landscape`` None chooses landscape for more than 7 columns or weights summing to
     more than 8. ``signatures`` defaults to "Prepared by", "Checked by", "Date" in the active
-    language; () leaves the signature line out. ``printed_at`` defaults to now, in local time.
+    language; () leaves the signature line out. ``signature_lines``, when given, replaces that one
+    line by several, one per sequence of labels (a 交接单: ("交接人", "日期"), ("接收人", "日期"), …).
+    ``printed_at`` defaults to now, in local time.
     ``timeout`` (seconds) defaults to ``HOUQIN_PRINT_TIMEOUT``; the job worker allows longer.
 
     Raises PrintError (a message for the user) when no Chinese font is installed, the list is too
@@ -231,6 +234,7 @@ def render_table_pdf(
         # The template puts the numbers in: Typst knows them only while laying the pages out.
         "page_label": _("Page %(page)s of %(total)s") % {"page": "{page}", "total": "{total}"},
         "signatures": [_text(label) for label in signatures],
+        "signature_lines": [[_text(label) for label in line] for line in signature_lines],
         "colon": colon,
         "landscape": is_landscape(columns, landscape),
         "lang": "zh" if chinese else "en",
@@ -243,13 +247,34 @@ def render_table_pdf(
     return _typeset(data, find_cjk_font_dirs(), int(printed_at.timestamp()), timeout=timeout)
 
 
-def _typeset(data: dict, font_dirs: Sequence[str], timestamp: int, timeout: float | None = None) -> bytes:
-    """Compile the table template with ``data`` in a child process and return the PDF."""
+def render_typst_pdf(
+    template: Path, data: dict, *, printed_at: datetime | None = None, timeout: float | None = None
+) -> bytes:
+    """Typeset one fixed Typst source file with ``data`` and return the PDF (cards, labels, ledgers).
+
+    The same machinery as ``render_table_pdf``: a child process, the Chinese fonts, the timeout.
+    ``template`` is a file of the app; its folder is Typst's root, so it may import its neighbours.
+    ``data`` reaches it as the JSON string ``sys.inputs.data`` and the font families found as
+    ``sys.inputs.fonts`` (a JSON list). Pass user text only inside ``data`` and show it as string
+    values (never eval it); images such as QR codes go in as SVG text and are shown with
+    ``image(bytes(svg), format: "svg")``. Raises PrintError like ``render_table_pdf``.
+    """
+    if printed_at is None:
+        printed_at = timezone.now()
+    return _typeset(data, find_cjk_font_dirs(), int(printed_at.timestamp()), timeout=timeout,
+                    template=Path(template))
+
+
+def _typeset(data: dict, font_dirs: Sequence[str], timestamp: int, timeout: float | None = None,
+             template: Path | None = None) -> bytes:
+    """Compile ``template`` (default: the table template) with ``data`` in a child process and return the PDF."""
+    if template is None:
+        template = TABLE_TEMPLATE
     job = {
         "font_dirs": list(font_dirs),
         "families": CJK_FAMILIES,
-        "template": TABLE_TEMPLATE.read_text(encoding="utf-8"),
-        "root": str(TEMPLATE_DIR),
+        "template": template.read_text(encoding="utf-8"),
+        "root": str(template.parent),
         "timestamp": timestamp,
         "data": json.dumps(data, ensure_ascii=False),
     }

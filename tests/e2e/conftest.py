@@ -94,3 +94,24 @@ def english_leaks(page) -> list[str]:
 
 def no_horizontal_overflow(page) -> bool:
     return page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def check_page(page, name: str) -> None:
+    """What every page a browser test visits gets: no wider than the screen, no untranslated English,
+    no serious axe violation, and a screenshot to look at."""
+    assert no_horizontal_overflow(page), f"{name}: wider than the screen"
+    leaks = english_leaks(page)
+    assert not leaks, f"{name}: untranslated {leaks}"
+    check_axe(page, name)
+    shot(page, name)
+
+
+def pick_lazy(page, field_id: str, text: str) -> None:
+    """Choose in a search-as-you-type select: type, wait for the matches, click the one with ``text``."""
+    box = page.locator(f"#{field_id}")
+    with page.expect_response(lambda r: "/lookup/" in r.url and "__search=&" not in r.url):
+        box.fill(text)  # the typed text goes as <field>__search (an empty one is the list shown on focus)
+    page.locator(f"#{field_id}_results [data-lazy-option]", has_text=text).first.click()
+    page.wait_for_function(
+        "id => document.getElementById(id).closest('[data-lazy-select]').querySelector('[data-lazy-value]').value"
+        " && !document.getElementById(id + '_results').children.length", arg=field_id)

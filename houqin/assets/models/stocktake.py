@@ -48,6 +48,10 @@ class Stocktake(SchoolScopedModel):
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                      related_name="+", verbose_name=_("planned by"))
     note = models.CharField(_("note"), max_length=200, blank=True)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    # The draft 盘亏 disposal written on approval for the missing cards (they go through its own approval).
+    disposal = models.ForeignKey("assets.AssetDisposal", on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+", verbose_name=_("loss disposal"))
 
     class Meta:
         verbose_name = _("stocktake")
@@ -97,7 +101,41 @@ class StocktakeLine(models.Model):
         verbose_name_plural = _("stocktake lines")
         ordering = ("id",)
         indexes = [models.Index(fields=["stocktake", "code"], name="assets_stline_code"),
-                   models.Index(fields=["stocktake", "book_room"], name="assets_stline_room")]
+                   models.Index(fields=["stocktake", "book_room"], name="assets_stline_room"),
+                   models.Index(fields=["stocktake", "result"], name="assets_stline_result"),
+                   models.Index(fields=["stocktake", "found_room"], name="assets_stline_found")]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class StocktakeScan(models.Model):
+    """Every scan or typed code as it arrived, never changed: the lines are worked out from these.
+
+    A phone that lost the network resends its queued scans with their ``client_id``; the unique
+    constraint records each one once. A batch card's count per room is its latest scan in that room.
+    """
+
+    stocktake = models.ForeignKey(Stocktake, on_delete=models.CASCADE, related_name="scans",
+                                  verbose_name=_("stocktake"))
+    line = models.ForeignKey(StocktakeLine, on_delete=models.CASCADE, null=True, blank=True, related_name="scans",
+                             verbose_name=_("stocktake line"))
+    code = models.CharField(_("code"), max_length=60)
+    room = models.ForeignKey("org.Room", on_delete=models.PROTECT, related_name="+", verbose_name=_("room"))
+    quantity = models.PositiveIntegerField(_("counted quantity"), null=True, blank=True)
+    outcome = models.CharField(_("result"), max_length=8, choices=StocktakeLine.Result.choices)
+    client_id = models.CharField(_("scan id"), max_length=40, blank=True)
+    counted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name=_("counted by"))
+    counted_at = models.DateTimeField(_("counted at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("stocktake scan")
+        verbose_name_plural = _("stocktake scans")
+        ordering = ("id",)
+        constraints = [models.UniqueConstraint(fields=["stocktake", "client_id"], condition=~Q(client_id=""),
+                                               name="assets_stscan_client_once")]
+        indexes = [models.Index(fields=["line", "room"], name="assets_stscan_line_room")]
 
     def __str__(self) -> str:
         return self.code

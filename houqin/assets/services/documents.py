@@ -52,7 +52,7 @@ def _not_future(day: datetime.date | None, field: str) -> None:
 def move_create(*, school, actor, kind: str, assets, moved_on: datetime.date | None = None, to_room=None,
                 to_department=None, to_custodian=None, note: str = "") -> AssetMove:
     """Write a move (draft) with each card's current place and custodian on its line."""
-    assets = list(assets)
+    assets = list({a.pk: a for a in assets}.values())  # the same code twice is one line
     if not assets:
         raise ValidationError({"assets": _("Choose at least one asset.")})
     moved_on = moved_on or timezone.localdate()
@@ -68,6 +68,12 @@ def move_create(*, school, actor, kind: str, assets, moved_on: datetime.date | N
                 "asset": asset}})
         if kind == AssetMove.Kind.RETURN and asset.status == UseStatus.IN_STORE:
             raise ValidationError({"assets": _("%(asset)s is already in store.") % {"asset": asset}})
+        if kind == AssetMove.Kind.TRANSFER and all(
+                target is None or getattr(asset, f"{name}_id") == target.pk
+                for name, target in (("room", to_room), ("department", to_department),
+                                     ("custodian", to_custodian))):
+            raise ValidationError({"assets": _("%(asset)s is already there: the transfer would change nothing.")
+                                   % {"asset": asset}})
     move = AssetMove(school=school, kind=kind, number=document_number(school, "transfer" if kind ==
                      AssetMove.Kind.TRANSFER else "move", moved_on), moved_on=moved_on, to_room=to_room,
                      to_department=to_department, to_custodian=to_custodian, note=note, requested_by=actor,
@@ -182,6 +188,9 @@ def loan_return(*, loan: AssetLoan, actor, condition_note: str = "", returned_on
         raise ValidationError({"returned_on": _("The return date is before the loan date.")})
     model = Asset if loan.asset_id else LowValueItem
     subject = journal.lock(model, [loan.asset_id or loan.item_id])[loan.asset_id or loan.item_id]
+    if subject.status != UseStatus.LENT:
+        raise ValidationError(_("%(asset)s is not lent out (it is %(status)s): there is nothing to give back.") % {
+            "asset": subject, "status": subject.get_status_display()})
     lend = subject.movements.filter(kind=K.LEND).order_by("-id").first()
     previous = lend.status_before if lend is not None and lend.status_before else UseStatus.IN_USE
     crud.object_update(obj=loan, actor=actor, message=_("Returned"), data={
@@ -207,6 +216,8 @@ def repair_send(*, school, actor, asset: Asset, fault: str, repairer: str = "",
     sent_on = sent_on or timezone.localdate()
     _not_future(sent_on, "sent_on")
     asset = journal.lock(Asset, [asset.pk])[asset.pk]
+    if asset.school_id != school.pk:
+        raise ValidationError({"asset": _("%(asset)s belongs to another school.") % {"asset": asset}})
     _refuse_unmovable(asset, _("sent for repair"))
     repair = AssetRepair(school=school, asset=asset, fault=fault, repairer=repairer, sent_on=sent_on,
                          number=document_number(school, "repair", sent_on))
@@ -230,6 +241,9 @@ def repair_back(*, repair: AssetRepair, actor, result: str = "", cost: Decimal =
     if cost is not None and cost < 0:
         raise ValidationError({"cost": _("The cost cannot be negative.")})
     asset = journal.lock(Asset, [repair.asset_id])[repair.asset_id]
+    if asset.status != UseStatus.REPAIR:
+        raise ValidationError(_("%(asset)s is not under repair (it is %(status)s): close the repair another way.")
+                              % {"asset": asset, "status": asset.get_status_display()})
     out = asset.movements.filter(kind=K.REPAIR_OUT).order_by("-id").first()
     previous = out.status_before if out is not None and out.status_before else UseStatus.IN_USE
     crud.object_update(obj=repair, actor=actor, data={
@@ -258,15 +272,41 @@ def approver_level(disposal_lines: list[tuple[Asset, Decimal]], school) -> str:
     return AssetDisposal.Level.BUREAU if total > conf.disposal_batch_limit else AssetDisposal.Level.SCHOOL
 
 
+def approver_level_reason(disposal: AssetDisposal) -> str:
+    """Why the disposal goes to the bureau or stays with the school, for its page (§2.4, 36号令 第二十六条)."""
+    conf = settings_for(disposal.school)
+    lines = list(disposal.lines.select_related("asset"))
+    limits = {"single": f"{conf.disposal_single_limit:,.2f}", "batch": f"{conf.disposal_batch_limit:,.2f}"}
+    for line in lines:
+        if line.asset.accounting_class in rules.ALWAYS_ESCALATE_CLASSES:
+            return _("%(asset)s is in the class %(klass)s: the disposal of buildings is always reviewed by the "
+                     "bureau and approved by finance.") % {"asset": line.asset,
+                                                         "klass": line.asset.get_accounting_class_display()}
+    for line in lines:
+        unit = line.original_value / (line.asset.quantity or 1)
+        if unit > conf.disposal_single_limit:
+            return _("%(asset)s is worth ¥%(value)s a unit, above the school's limit of ¥%(single)s per item: "
+                     "reviewed by the bureau, approved by finance.") % {
+                "asset": line.asset, "value": f"{unit:,.2f}", **limits}
+    total = sum((line.original_value for line in lines), Decimal("0"))
+    if total > conf.disposal_batch_limit:
+        return _("The batch is worth ¥%(total)s, above the school's limit of ¥%(batch)s per batch: reviewed by "
+                 "the bureau, approved by finance.") % {"total": f"{total:,.2f}", **limits}
+    return _("Every item is within ¥%(single)s and the batch (¥%(total)s) within ¥%(batch)s: the school approves "
+             "and reports to the bureau for the record.") % {"total": f"{total:,.2f}", **limits}
+
+
 @transaction.atomic
 def disposal_create(*, school, actor, assets, method: str, reason: str, decision_ref: str = "", department=None,
                     note: str = "") -> AssetDisposal:
-    assets = list(assets)
+    assets = list({a.pk: a for a in assets}.values())
     if not assets:
         raise ValidationError({"assets": _("Choose at least one asset.")})
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Give the reason for the disposal.")})
     for asset in assets:
+        if asset.school_id != school.pk:
+            raise ValidationError({"assets": _("%(asset)s belongs to another school.") % {"asset": asset}})
         if asset.status in (UseStatus.DISPOSED, UseStatus.DISPOSING):
             raise ValidationError({"assets": _("%(asset)s is %(status)s.") % {
                 "asset": asset, "status": asset.get_status_display()}})
@@ -300,14 +340,15 @@ def disposal_submit(*, disposal: AssetDisposal, actor, note: str = "") -> AssetD
         raise ValidationError({"decision_ref": _(
             "Record the collective decision (meeting minutes) before submitting (条例 第十九条).")})
     evidence = NEEDS_EVIDENCE.get(disposal.method)
-    if evidence and not Attachment.objects.filter(content_type=content_type_for(disposal),
-                                                   object_id=str(disposal.pk)).exists():
-        raise ValidationError(_("Attach %(what)s to the disposal before submitting.") % {"what": evidence})
+    if evidence and not Attachment.objects.filter(content_type=content_type_for(disposal), object_id=str(disposal.pk),
+                                                   voided_at__isnull=True).exists():
+        raise ValidationError({"attachments": _("Attach %(what)s to the disposal before submitting.") % {
+            "what": evidence}})
     lines = list(disposal.lines.all())
     locked = journal.lock(Asset, [line.asset_id for line in lines])
     for line in lines:
         asset = locked[line.asset_id]
-        if asset.status not in MOVABLE and asset.status != UseStatus.REPAIR:
+        if asset.status not in MOVABLE:
             raise ValidationError(_("%(asset)s is %(status)s: it cannot be disposed of now.") % {
                 "asset": asset, "status": asset.get_status_display()})
     disposal_flow.apply(disposal, "submit", actor=actor, note=note)

@@ -147,6 +147,14 @@ class AssetMovementFactory(factory.django.DjangoModelFactory):
                              status_after="idle")
 
 
+def _with_state(obj, status):
+    """The workflow matrix asks for a document in a given state: set it the way a fixture would."""
+    if status:
+        type(obj).objects.filter(pk=obj.pk).update(status=status)
+        obj.status = status
+    return obj
+
+
 def _new_asset_code(**kwargs) -> str:
     return AssetFactory(**kwargs).code
 
@@ -165,7 +173,8 @@ class AssetMoveFactory(SchoolScoped):
         from houqin.assets.services import documents
 
         school = kwargs.pop("school")
-        return documents.move_create(school=school, actor=_user(), assets=[AssetFactory()], **kwargs)
+        status = kwargs.pop("status", None)
+        return _with_state(documents.move_create(school=school, actor=_user(), assets=[AssetFactory()], **kwargs), status)
 
 
 class AssetLoanFactory(SchoolScoped):
@@ -219,7 +228,8 @@ class AssetDisposalFactory(SchoolScoped):
         from houqin.assets.services import documents
 
         school = kwargs.pop("school")
-        return documents.disposal_create(school=school, actor=_user(), assets=[AssetFactory()], **kwargs)
+        status = kwargs.pop("status", None)
+        return _with_state(documents.disposal_create(school=school, actor=_user(), assets=[AssetFactory()], **kwargs), status)
 
 
 class StocktakeFactory(SchoolScoped):
@@ -236,7 +246,8 @@ class StocktakeFactory(SchoolScoped):
         from houqin.assets.services import stocktake
 
         school = kwargs.pop("school")
-        return stocktake.stocktake_plan(school=school, actor=_user(), **kwargs)
+        status = kwargs.pop("status", None)
+        return _with_state(stocktake.stocktake_plan(school=school, actor=_user(), **kwargs), status)
 
 
 class HandoverFactory(SchoolScoped):
@@ -255,7 +266,8 @@ class HandoverFactory(SchoolScoped):
         from houqin.assets.services import handover
 
         school = kwargs.pop("school")
-        return handover.handover_create(school=school, actor=_user(), **kwargs)
+        status = kwargs.pop("status", None)
+        return _with_state(handover.handover_create(school=school, actor=_user(), **kwargs), status)
 
 
 FACTORIES = {

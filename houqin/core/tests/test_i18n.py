@@ -31,7 +31,8 @@ def test_compiled_catalogue_matches_the_po_file():
     stale = [
         e.msgid for e in po if e.msgid and (
             mo.ngettext(e.msgid, e.msgid_plural, 1) != e.msgstr_plural.get(0, e.msgstr_plural.get("0"))
-            if e.msgid_plural else mo.gettext(e.msgid) != e.msgstr
+            if e.msgid_plural else
+            (mo.pgettext(e.msgctxt, e.msgid) if e.msgctxt else mo.gettext(e.msgid)) != e.msgstr
         )
     ]
     assert not stale, f"run scripts/compile_catalogue.py; stale: {stale[:10]}"
