@@ -148,7 +148,7 @@ def value_by_category_widget(request) -> dict | None:
         # Values in 万元 so the axis stays readable at phone width; the table alternative has exact yuan.
         "chart": {
             "grid": {"left": 8, "right": 24, "top": 8, "bottom": 24, "containLabel": True},
-            "xAxis": {"type": "value", "name": str(_("10k yuan")), "nameGap": 4, "splitNumber": 3},
+            "xAxis": {"type": "value", "splitNumber": 3},
             "yAxis": {"type": "category", "data": [c[0] for c in classes], "inverse": True,
                       "axisLabel": {"width": 96, "overflow": "break"}},
             "series": [{"type": "bar", "data": [str(round(c[1] / 10000, 2)) for c in classes],

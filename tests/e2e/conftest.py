@@ -87,7 +87,8 @@ def english_leaks(page) -> list[str]:
         msgid = e.msgid
         if "%" in msgid or len(msgid) < 4 or not re.search(r"[A-Za-z]{3}", msgid):
             continue
-        if re.search(r"(?<![A-Za-z])" + re.escape(msgid) + r"(?![A-Za-z])", text):
+        # A whole word: "Code" in the symbology name "Code128" is not a leak.
+        if re.search(r"(?<![A-Za-z0-9])" + re.escape(msgid) + r"(?![A-Za-z0-9])", text):
             leaks.append(msgid)
     return leaks
 

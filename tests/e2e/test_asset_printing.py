@@ -3,7 +3,7 @@ room (the PDF opens in a new tab) and the door lists; the page fits the screen a
 
 import pytest
 
-from .conftest import PHONE, check_axe, no_horizontal_overflow, shot
+from .conftest import PHONE, check_page
 from .test_shell import _login
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,9 +21,7 @@ def test_keeper_prints_labels_and_door_lists_on_a_phone(page_factory, demo):
     page = page_factory(PHONE)
     _login(page, "keeper")
     page.goto("/assets/print/")
-    assert no_horizontal_overflow(page), "print centre: wider than the screen"
-    check_axe(page, "asset print centre")
-    shot(page, "assets-print-centre-phone")
+    check_page(page, "assets-print-centre-phone")
     with page.expect_popup() as popup:
         page.get_by_test_id("print-labels").click()
     pdf = popup.value
