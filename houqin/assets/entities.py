@@ -131,6 +131,8 @@ class AssetEntity(e.Entity):
                      "acquisition", "acquired_on", "in_service_on", "booking", "voucher_no", "brand", "supplier",
                      "invoice_no", "opening_depreciation", "opening_net_value", "historic")
     search_fields = ("code", "finance_code", "name", "spec", "search_keys")
+    search_index = "assets_asset_fts"  # migration assets.0003 (SQLite FTS5 trigram)
+    import_also_writes = (AssetMovement,)  # one opening journal row per card: refresh its statistics too
     filter_fields = ("status", "category", "accounting_class", "department", "room", "custodian", "funding_source",
                      "project", "acquisition", "booking", "historic", "acquired_on")
     form_fields = ("code", "finance_code", "name", "category", "accounting_class", "brand", "spec", "unit",

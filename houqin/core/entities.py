@@ -109,6 +109,7 @@ class Entity:
     list_columns: ClassVar[tuple[str, ...]] = ()
     extra_columns: ClassVar[tuple[str, ...]] = ()  # offered in the column chooser, hidden by default
     search_fields: ClassVar[tuple[str, ...]] = ()  # icontains; "search_keys" matches pinyin keys
+    import_also_writes: ClassVar[tuple] = ()  # other models an import fills (their statistics refreshed too)
     search_index: ClassVar[str | None] = None  # SQLite FTS5 trigram table of the search fields (core.search_index)
     filter_fields: ClassVar[tuple[str, ...]] = ()
     form_fields: ClassVar[tuple[str, ...]] = ()

@@ -428,7 +428,8 @@ def run_import(entity: Entity, source, *, actor, school, commit: bool) -> Import
         with transaction.atomic():
             entity.import_write(new=new, changed=changed, actor=actor, school=school, result=result)
         if len(new) >= ANALYZE_AFTER_ROWS:
-            analyze_after_import(entity.model)
+            for model in (entity.model, *entity.import_also_writes):
+                analyze_after_import(model)
     except IntegrityError:
         result.problems.append(ImportProblem(
             0, "", _("Some rows conflict with records already in the system (a number or code that must be "

@@ -75,3 +75,45 @@ def candidates(entity, alias: str, value: str, key: str | None):
     if match is None:
         return None
     return RawSQL(f'SELECT rowid FROM "{table}" WHERE "{table}" MATCH %s', [match])  # noqa: S608,S611 - table is declared in code
+
+
+# Migrations ------------------------------------------------------------------------------------------------------
+def trigram_index(source: str, table: str, columns: tuple[str, ...]):
+    """``(forwards, backwards)`` for ``migrations.RunPython``: on SQLite with FTS5, an FTS5 trigram table
+    ``table`` of ``source``'s ``columns`` (rowid = the row's id), kept in step by triggers and filled
+    from the rows already there; elsewhere nothing (the search runs as before)."""
+    cols = ", ".join(columns)
+    new = ", ".join(f"new.{c}" for c in columns)
+    create = [
+        f"CREATE VIRTUAL TABLE {table} USING fts5({cols}, tokenize='trigram')",
+        f"CREATE TRIGGER {table}_ai AFTER INSERT ON {source} BEGIN "  # noqa: S608 - names from the migration's code
+        f"INSERT INTO {table}(rowid, {cols}) VALUES (new.id, {new}); END",
+        f"CREATE TRIGGER {table}_ad AFTER DELETE ON {source} BEGIN DELETE FROM {table} WHERE rowid = old.id; END",  # noqa: S608 - names from the migration's code
+        f"CREATE TRIGGER {table}_au AFTER UPDATE OF id, {cols} ON {source} BEGIN "  # noqa: S608 - names from the migration's code
+        f"DELETE FROM {table} WHERE rowid = old.id; INSERT INTO {table}(rowid, {cols}) VALUES (new.id, {new}); END",
+        f"INSERT INTO {table}(rowid, {cols}) SELECT id, {cols} FROM {source}",  # noqa: S608 - names from code
+    ]
+    drop = [f"DROP TRIGGER IF EXISTS {table}_{t}" for t in ("ai", "ad", "au")] + [f"DROP TABLE IF EXISTS {table}"]
+
+    def forwards(apps, schema_editor):
+        if schema_editor.connection.vendor != "sqlite":
+            return
+        with schema_editor.connection.cursor() as cursor:
+            try:
+                cursor.execute("CREATE VIRTUAL TABLE temp.houqin_fts_probe USING fts5(x, tokenize='trigram')")
+                cursor.execute("DROP TABLE temp.houqin_fts_probe")
+            except Exception:  # noqa: BLE001 - SQLite without FTS5 or older than 3.34: no index
+                return
+            for sql in create:
+                cursor.execute(sql)
+        forget()
+
+    def backwards(apps, schema_editor):
+        if schema_editor.connection.vendor != "sqlite":
+            return
+        with schema_editor.connection.cursor() as cursor:
+            for sql in drop:
+                cursor.execute(sql)
+        forget()
+
+    return forwards, backwards

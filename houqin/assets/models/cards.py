@@ -179,7 +179,7 @@ class Asset(Holding):
             models.Index(fields=["school", "status"], name="assets_asset_status"),
             models.Index(fields=["room", "status"], name="assets_asset_room"),
             models.Index(fields=["custodian", "status"], name="assets_asset_custodian"),
-            models.Index(fields=["school", "category"], name="assets_asset_category"),
+            models.Index(fields=["school", "category", "status"], name="assets_asset_category"),
         ]
 
     def __str__(self) -> str:
@@ -282,7 +282,13 @@ class AssetMovement(models.Model):
                 condition=(Q(asset__isnull=False, item__isnull=True) | Q(asset__isnull=True, item__isnull=False)),
                 name="assets_movement_one_subject"),
         ]
-        indexes = [models.Index(fields=["school", "happened_on"], name="assets_movement_day")]
+        indexes = [
+            models.Index(fields=["school", "happened_on"], name="assets_movement_day"),
+            # A card's or an item's journal, newest first, at a million rows (bench/assets.py).
+            models.Index(fields=["asset", "-id"], name="assets_movement_asset"),
+            models.Index(fields=["item", "-id"], name="assets_movement_item"),
+            models.Index(fields=["school", "kind", "-id"], name="assets_movement_kind"),
+        ]
 
     def __str__(self) -> str:
         subject = self.asset or self.item

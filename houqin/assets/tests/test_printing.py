@@ -27,7 +27,7 @@ from houqin.assets.models import Asset, AssetMovement, LowValueItem
 from houqin.assets.services import journal
 from houqin.assets.tests.factories import AssetFactory, LowValueItemFactory, _category
 from houqin.core.excel import read_sheet
-from houqin.org.models import Building, Room
+from houqin.org.models import Building, Room, Staff
 
 OUT = Path(__file__).resolve().parents[3] / "test-output" / "assets-print"
 
@@ -175,6 +175,24 @@ def test_asset_cards_one_page_each_with_qr_history_and_signatures(few, paper):
 
 
 # Door lists -----------------------------------------------------------------------------------------------------
+
+
+def test_room_list_groups_alike_cards_into_one_row(school):
+    """Twelve identical computers in one room are one row naming the first and last code; others stay apart."""
+    room = Room.objects.filter(school=school).order_by("pk")[7]
+    before = Asset.objects.filter(room=room).exclude(status=UseStatus.DISPOSED).count()
+    people = list(Staff.objects.filter(school=school, status="active").order_by("pk")[20:22])
+    alike = [AssetFactory(code=f"GRP{n:03d}", name="学生电脑", spec="启天M437", room=room,
+                          custodian=people[n % 2] if n > 10 else people[0]) for n in range(12, 0, -1)]
+    other = AssetFactory(code="GRP900", name="交换机", spec="S5130", room=room, custodian=None)
+    ours = next(r for r in printing.room_lists(school.pk, Room.objects.filter(pk=room.pk)))
+    rows = {row[2]: row for row in ours["rows"]}
+    assert rows["学生电脑"][1] == _("%(first)s … %(last)s (%(n)s cards)") % {
+        "first": "GRP001", "last": "GRP012", "n": 12}
+    assert rows["学生电脑"][4] == "12" and rows["学生电脑"][6] == printing.money(sum(a.original_value for a in alike))
+    assert rows["交换机"][1] == other.code
+    assert rows["学生电脑"][7] == _("(several)")  # two custodians among the twelve
+    assert ours["count_assets"] == before + 13
 
 
 def test_room_lists_cover_every_room_with_assets(few, school):
