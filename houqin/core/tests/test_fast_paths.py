@@ -38,7 +38,9 @@ def test_bulk_insert_writes_what_bulk_create_writes(school):
         ra.pop("student_no"), rb.pop("student_no")
         assert ra == rb
         got = Student.objects.get(pk=b.pk)
-        assert got.created_at is not None and got.updated_at == got.created_at
+        # One stamp for both on SQLite's fast path; elsewhere bulk_create's pre_save stamps each field
+        # itself, microseconds apart.
+        assert got.created_at is not None and abs(got.updated_at - got.created_at) < datetime.timedelta(seconds=1)
         assert (got.birth_date, got.is_boarder) == (b.birth_date, b.is_boarder)
 
 
