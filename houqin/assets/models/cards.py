@@ -179,7 +179,9 @@ class Asset(Holding):
             models.Index(fields=["school", "status"], name="assets_asset_status"),
             models.Index(fields=["room", "status"], name="assets_asset_room"),
             models.Index(fields=["custodian", "status"], name="assets_asset_custodian"),
-            models.Index(fields=["school", "category", "status"], name="assets_asset_category"),
+            # (school, category) only: with a third column SQLite (no statistics yet) picked this index for
+            # the plain list too and sorted 100k rows by code (bench/assets.py: 37 → 236 ms).
+            models.Index(fields=["school", "category"], name="assets_asset_category"),
         ]
 
     def __str__(self) -> str:
