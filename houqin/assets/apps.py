@@ -20,8 +20,16 @@ class AssetsConfig(AppConfig):
         from . import (
             demo,
             entities,  # noqa: F401 - registers the asset entities and their menu entries
+            entities_closing,
             selectors,
         )
+
+        entities_closing.register()  # the monthly close (AST-7, AST-10)
+        from .entities_intangibles import register as register_intangibles  # AST-15
+        register_intangibles()
+        __import__("houqin.assets.entities_reports", fromlist=["register"]).register()  # reports (AST-1/10/12)
+        __import__("houqin.assets.entities_contracting", fromlist=["register"]).register()  # AST-5, AST-6
+        __import__("houqin.assets.entities_leases", fromlist=["register"]).register()  # idle, leases (AST-8)
         from .models import Asset, AssetDisposal, AssetLoan, AssetMove, LowValueItem
         from .services import documents
 
@@ -46,7 +54,8 @@ class AssetsConfig(AppConfig):
                           department=lambda d: d.department, reject=documents.disposal_reject)
 
         models = ["asset", "lowvalueitem", "assetcategory", "fundingproject", "assetmovement", "assetmove",
-                  "assetloan", "assetrepair", "assetdisposal", "assetsettings", "stocktake", "handover"]
+                  "assetloan", "assetrepair", "assetdisposal", "assetsettings", "stocktake", "handover",
+                  "accountingperiod", "depreciationrun"]
         view_all = [f"assets.view_{m}" for m in models]
         manage = [f"assets.{a}_{m}" for a in ("add", "change") for m in models if m != "assetmovement"]
         keepers = ["asset_keeper", "logistics_director"]
@@ -58,7 +67,11 @@ class AssetsConfig(AppConfig):
         registry.grant(["logistics_clerk"], view_all + [
             "assets.add_assetloan", "assets.change_assetloan", "assets.add_assetmove", "assets.add_assetrepair",
             "assets.change_assetrepair", "assets.count_stocktake", "assets.print_labels"])
-        registry.grant(["accountant"], ["assets.book_asset"])
+        # The monthly close (AST-7, AST-10): the asset side runs depreciation and signs; finance enters its
+        # vouchers and balances and signs its side; the asset side closes the month.
+        registry.grant(keepers, ["assets.close_accountingperiod", "assets.add_depreciationrun"])
+        registry.grant(["accountant"], ["assets.book_asset", "assets.sign_finance", "assets.view_accountingperiod",
+                                        "assets.view_depreciationrun"])
         registry.grant(["sysadmin"], ["assets.change_assetsettings", "assets.change_assetcategory",
                                       "assets.add_assetcategory"])
         # Everyone who may hold things sees what they keep and what they borrowed (the row rules).

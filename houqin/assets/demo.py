@@ -9,6 +9,7 @@ from django.utils import timezone
 from houqin.org.demo import DEMO_LOGINS
 from houqin.org.models import Department, Room, Staff, User
 
+from . import depreciation as dep
 from .choices import Acquisition, FundingSource, UseStatus
 from .models import Asset, AssetCategory, AssetMovement, FundingProject
 from .services import cards, documents, journal
@@ -66,6 +67,13 @@ def generate(ctx: dict) -> None:
     made = []
     for row in rows:
         room, custodian = row.pop("room"), row.pop("custodian")
+        # The old ledger depreciated on schedule: the opening balance is what straight-line gives at the
+        # cut-over (a fully depreciated old desk set stays on the books at net value 0).
+        life = (row["category"].default_life_years or 0) * 12
+        if life:
+            basis = dep.basis_for(original_value=row["original_value"], life_months=life,
+                                  in_service_on=row["acquired_on"])
+            row["opening_depreciation"] = dep.target_in_basis(basis, dep.month_index(cutover))
         asset = Asset(school=school, accounting_class=row["category"].accounting_class,
                       acquisition=Acquisition.PURCHASE, funding_source=FundingSource.FISCAL,
                       in_service_on=row["acquired_on"], booking=Asset.Booking.BOOKED, opening_on=cutover,
@@ -120,3 +128,45 @@ def generate(ctx: dict) -> None:
                                      to_room=offices[2], to_custodian=staff[2] if len(staff) > 2 else None,
                                      note="办公室调整")
         documents.move_submit(move=move, actor=keeper_user)
+
+
+def close_history(ctx: dict) -> None:
+    """This year's monthly closes of the demo school (AST-7, AST-10), run after every other generator.
+
+    January to the month before last are depreciated, booked by the accountant, reconciled with the finance
+    ledger and closed; last month is depreciated and booked, and finance's balances differ by a card the
+    finance office booked before the asset office did (one unexplained difference, as a month-end really
+    looks). The tiny test school (scale < 1) keeps its books open, so tests choose their own months.
+    """
+    from .services import closing
+
+    if ctx["scale"] < 1:
+        return
+    school = ctx["school"]
+    keeper = User.objects.filter(school=school, username="keeper").first()
+    accountant = User.objects.filter(school=school, username="accountant").first()
+    if keeper is None or accountant is None:
+        return
+    today = timezone.localdate()
+    last = today.month - 1
+    if last < 1:
+        return  # January: the cut-over month has nothing to close yet
+    for month in range(1, last + 1):
+        period = closing.period_get(school, today.year, month)
+        closing.run_depreciation(period=period, actor=keeper)
+        end = closing.period_end(period)
+        closing.book_depreciation(period=period, actor=accountant, voucher_no=f"记-{month:02d}-087",
+                                  booked_on=end)
+        rows = [{"accounting_class": ln.accounting_class, "funding_source": ln.funding_source,
+                 "original_value": ln.houqin_value, "accumulated_depreciation": ln.houqin_depreciation}
+                for ln in closing.statement(period).lines]
+        if month == last:
+            # Finance booked the 实训台 of the special fund already; the asset office has not received the voucher.
+            rows.append({"accounting_class": "general", "funding_source": FundingSource.SPECIAL,
+                         "original_value": Decimal("38600.00"), "accumulated_depreciation": Decimal("0.00")})
+            closing.set_finance_balances(period=period, actor=accountant, rows=rows)
+            continue
+        closing.set_finance_balances(period=period, actor=accountant, rows=rows)
+        closing.sign(period=period, actor=keeper, side="keeper")
+        closing.sign(period=period, actor=accountant, side="finance")
+        closing.close(period=period, actor=keeper)

@@ -129,7 +129,7 @@ class AssetEntity(e.Entity):
                     "status")
     extra_columns = ("finance_code", "accounting_class", "unit", "department", "funding_source", "project",
                      "acquisition", "acquired_on", "in_service_on", "booking", "voucher_no", "brand", "supplier",
-                     "invoice_no", "opening_depreciation", "opening_net_value", "historic")
+                     "invoice_no", "opening_depreciation", "opening_net_value", "accumulated_depreciation", "historic")
     search_fields = ("code", "finance_code", "name", "spec", "search_keys")
     search_index = "assets_asset_fts"  # migration assets.0003 (SQLite FTS5 trigram)
     import_also_writes = (AssetMovement,)  # one opening journal row per card: refresh its statistics too
@@ -137,8 +137,9 @@ class AssetEntity(e.Entity):
                      "project", "acquisition", "booking", "historic", "acquired_on")
     form_fields = ("code", "finance_code", "name", "category", "accounting_class", "brand", "spec", "unit",
                    "quantity", "original_value", "valuation_type", "funding_source", "project", "acquisition",
-                   "acquired_on", "in_service_on", "life_months", "supplier", "manufacturer", "invoice_no",
-                   "contract_no", "warranty_until", "room", "department", "custodian", "area", "title_no", "note")
+                   "acquired_on", "in_service_on", "life_months", "life_reason", "supplier", "manufacturer",
+                   "invoice_no", "contract_no", "warranty_until", "room", "department", "custodian", "area", "title_no",
+                   "note")
     import_fields = ("code", "finance_code", "name", "category", "accounting_class", "brand", "spec", "unit",
                      "quantity", "original_value", "valuation_type", "funding_source", "project", "acquisition",
                      "acquired_on", "in_service_on", "life_months", "supplier", "invoice_no", "room", "department",
@@ -166,8 +167,9 @@ class AssetEntity(e.Entity):
         e.Fields("code", "finance_code", "name", "category", "accounting_class", "brand", "spec", "unit", "quantity",
                  "historic_warnings"),
         e.Fields("original_value", "valuation_type", "funding_source", "project", "booking", "voucher_no",
-                 "booked_on", "life_months", "opening_on", "opening_depreciation", "opening_net_value",
-                 title=gettext_lazy("Value")),
+                 "booked_on", "opening_on", "opening_depreciation", "opening_net_value", title=gettext_lazy("Value")),
+        e.Fields("life_months", "life_reason", "depreciation_status", "monthly_depreciation",
+                 "accumulated_depreciation", "net_value", title=gettext_lazy("Depreciation")),
         e.Fields("acquisition", "acquired_on", "in_service_on", "supplier", "manufacturer", "invoice_no",
                  "contract_no", "warranty_until", title=gettext_lazy("Acquisition")),
         e.Fields("status", "room", "department", "custodian", "open_loan", "area", "title_no", "note",
@@ -190,6 +192,25 @@ class AssetEntity(e.Entity):
         loan = selectors.open_loan(obj)
         return _("%(who)s, due %(day)s") % {"who": loan.borrower, "day": loan.due_on} if loan else ""
 
+    def header_depreciation_status(self):
+        return _("Depreciation status")
+
+    def value_depreciation_status(self, obj, user):
+        return selectors.depreciation_status(obj)[0]
+
+    def header_monthly_depreciation(self):
+        return _("Monthly depreciation")
+
+    def value_monthly_depreciation(self, obj, user):
+        monthly = selectors.depreciation_status(obj)[1]
+        return f"{monthly:,.2f}" if monthly else "—"
+
+    def header_net_value(self):
+        return _("Net value")
+
+    def value_net_value(self, obj, user):
+        return f"{obj.net_value:,.2f}"
+
     def value_historic_warnings(self, obj, user):
         return obj.historic_warnings
 
@@ -201,6 +222,9 @@ class AssetEntity(e.Entity):
         elif "code" in form.fields:
             form.fields["code"].required = False  # empty: prefix + year + sequence (services.common)
             form.fields["code"].help_text = _("Empty: numbered automatically (prefix + year + sequence).")
+        if "accounting_class" in form.fields and instance is None:
+            form.fields["accounting_class"].required = False  # empty: the category's class (services.cards)
+            form.fields["accounting_class"].help_text = _("Empty: the class of the category.")
         return form
 
     def create(self, *, data, actor, school):

@@ -49,7 +49,7 @@ from houqin.core.views_entity import EntityImportView
 
 from .choices import Acquisition, FundingSource, UseStatus, ValuationType
 from .models import Asset, AssetCategory, AssetMovement, LowValueItem
-from .services import journal
+from .services import journal, periods
 from .services.cards import card_problems, fill_defaults, threshold_for
 from .services.common import new_asset_codes
 
@@ -542,6 +542,15 @@ def write_holdings(entity, *, new: list, changed: list, actor, school, result) -
     """Bulk inserts, one opening movement per new card or item, corrections, bulk audit (one request id)."""
     run = current_run()
     model = entity.model
+    # A closed month of the asset books refuses writes (AST-7): every row dated into one is listed.
+    latest = periods.latest_closed_index(school)
+    if latest is not None:
+        refused = [f"{_('Row %(n)s') % {'n': getattr(o, '_import_row', '?')}}：{periods.closed_message(day)}"
+                   for o in [*new, *(o for o, _b in changed)]
+                   for day in [getattr(o, "opening_on", None) or o.acquired_on]
+                   if day is not None and periods.is_closed(school, day, latest=latest)]
+        if refused:
+            raise ValidationError(refused)
     token = None if current_request_id() else set_request_id()
     try:
         _number(model, school, new, run)

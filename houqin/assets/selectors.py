@@ -9,6 +9,7 @@ from django.db.models import Count, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from .choices import UseStatus
 from .models import Asset, AssetDisposal, AssetLoan, AssetMove, LowValueItem, Stocktake
@@ -195,3 +196,64 @@ def my_holdings_widget(request) -> dict | None:
 
 
 
+
+
+def depreciation_status(asset) -> tuple[str, Decimal | None]:
+    """A card's 折旧状态 and its monthly charge (AST-9; domain-rules.md §2.3), for its page."""
+    from .choices import NON_DEPRECIABLE_CLASSES, Acquisition, ValuationType
+    from .services.closing import card_basis
+
+    category = asset.category
+    if asset.acquisition == Acquisition.PARTNER_LENT:
+        return _("Not on the books (lent by a partner company)"), None
+    if (asset.valuation_type == ValuationType.NOMINAL or asset.accounting_class in NON_DEPRECIABLE_CLASSES
+            or not asset.life_months or category is None or not category.default_life_years
+            or not (asset.in_service_on or asset.acquired_on)):
+        return _("Not depreciated"), None
+    if asset.accumulated_depreciation >= asset.original_value:
+        return _("Fully depreciated (kept on the books)"), None
+    if asset.disposed_on:
+        return _("Disposed of"), None
+    if asset.booking != asset.Booking.BOOKED:
+        return _("Depreciated once booked by finance"), card_basis(asset).monthly
+    return _("Being depreciated"), card_basis(asset).monthly
+
+
+def close_widget(request) -> dict | None:
+    """对账 status of the recent months and the depreciation trend (AST-7, AST-10), for the asset side,
+    finance and the school's leaders."""
+    user = request.user
+    if not user.school_id or not user.has_perm("assets.view_accountingperiod"):
+        return None
+    from .models import AccountingPeriod, DepreciationRun
+    from .services import closing
+
+    months = []
+    for period in AccountingPeriod.objects.filter(school_id=user.school_id).order_by("-year", "-month")[:4]:
+        if period.status == AccountingPeriod.Status.CLOSED:
+            state, color = pgettext("accounting period", "Closed"), "green"
+        else:
+            stmt = closing.statement(period)
+            if closing.signatures_current(period, stmt):
+                state, color = _("Signed, not closed"), "azure"
+            elif closing.active_run(period) is None:
+                state, color = _("Not depreciated"), "secondary"
+            elif stmt.differences:
+                state, color = _("%(n)s differences") % {"n": len(stmt.differences)}, "orange"
+            else:
+                state, color = _("Awaiting signatures"), "yellow"
+        months.append({"label": str(period), "state": state, "color": color,
+                       "url": reverse("assets:accountingperiod", args=[period.pk])})
+    runs = list(DepreciationRun.objects.filter(school_id=user.school_id, voided_at__isnull=True)
+                .select_related("period").order_by("-period__year", "-period__month")[:12])[::-1]
+    trend = [{"label": f"{r.period.year}-{r.period.month:02d}", "value": f"{r.total:,.2f}"} for r in runs]
+    return {
+        "months": months, "trend": trend, "script_id": "assets-depreciation-data",
+        "list_url": reverse("assets:accountingperiod_list"),
+        "chart": {
+            "grid": {"left": 8, "right": 16, "top": 8, "bottom": 24, "containLabel": True},
+            "xAxis": {"type": "category", "data": [t["label"] for t in trend]},
+            "yAxis": {"type": "value", "splitNumber": 3},
+            "series": [{"type": "line", "data": [str(r.total) for r in runs], "itemStyle": {"color": "#1d4ed8"}}],
+        } if runs else None,
+    }

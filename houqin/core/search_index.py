@@ -117,3 +117,51 @@ def trigram_index(source: str, table: str, columns: tuple[str, ...]):
         forget()
 
     return forwards, backwards
+
+
+def repair_trigram_indexes(using: str = "default") -> list[str]:
+    """Recreate missing triggers of the entities' trigram indexes and refill those indexes.
+
+    SQLite alters a table in some migrations by building a new table and dropping the old one, which
+    drops the old table's triggers with it: the index would then silently stop following the rows
+    (found by the fixed-assets II migration, which added columns to the asset cards). Run after every
+    migrate (``post_migrate``); returns the tables repaired. Cheap when nothing is missing.
+    """
+    from .entities import registry
+
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return []
+    repaired = []
+    with connection.cursor() as cursor:
+        for entity in list(registry):
+            table = getattr(entity, "search_index", None)
+            if not table:
+                continue
+            source = entity.model._meta.db_table
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name = %s", [table])
+            if cursor.fetchone() is None:
+                continue
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [source])
+            present = {row[0] for row in cursor.fetchall()}
+            wanted = {f"{table}_{t}" for t in ("ai", "ad", "au")}
+            if wanted <= present:
+                continue
+            cursor.execute(f'PRAGMA table_info("{table}")')
+            columns = tuple(row[1] for row in cursor.fetchall())
+            cols = ", ".join(columns)
+            new = ", ".join(f"new.{c}" for c in columns)
+            for name in wanted:
+                cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+            cursor.execute(f"CREATE TRIGGER {table}_ai AFTER INSERT ON {source} BEGIN "  # noqa: S608 - names from code
+                           f"INSERT INTO {table}(rowid, {cols}) VALUES (new.id, {new}); END")
+            cursor.execute(f"CREATE TRIGGER {table}_ad AFTER DELETE ON {source} BEGIN "  # noqa: S608 - names from code
+                           f"DELETE FROM {table} WHERE rowid = old.id; END")
+            cursor.execute(f"CREATE TRIGGER {table}_au AFTER UPDATE OF id, {cols} ON {source} BEGIN "  # noqa: S608
+                           f"DELETE FROM {table} WHERE rowid = old.id; "
+                           f"INSERT INTO {table}(rowid, {cols}) VALUES (new.id, {new}); END")
+            cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - names from code
+            cursor.execute(f"INSERT INTO {table}(rowid, {cols}) SELECT id, {cols} FROM {source}")  # noqa: S608
+            repaired.append(table)
+    forget()
+    return repaired

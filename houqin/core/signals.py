@@ -12,8 +12,10 @@ def _sync_roles_after_migrate(sender, app_config=None, using="default", **kwargs
     if app_config is None or not with_models or app_config is not with_models[-1]:
         return
     from .roles import sync_roles
+    from .search_index import repair_trigram_indexes
 
     sync_roles()
+    repair_trigram_indexes(using)  # a migration that rebuilt a table dropped its search triggers
 
 
 def _client(request):

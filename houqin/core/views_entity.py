@@ -481,7 +481,10 @@ def history_rows(entity, entries) -> list[dict]:
         names = entry.changed_fields or []
         for name in names:
             f = entity.field(name)
-            label = entity.header(name) if f is not None else name
+            if f is not None and not f.concrete and getattr(f, "related_model", None) is not None:
+                label = f.related_model._meta.verbose_name_plural  # rows of a related table audited as a whole
+            else:
+                label = entity.header(name) if f is not None else name
             changes.append({"field": label, "old": _audit_text(entity, name, (entry.before or {}).get(name)),
                             "new": _audit_text(entity, name, (entry.after or {}).get(name))})
         rows.append({"entry": entry, "changes": changes})
@@ -492,6 +495,8 @@ def _audit_text(entity, name, value) -> str:
     if value in (None, ""):
         return "—"
     f = entity.field(name)
+    if f is not None and not f.concrete:
+        f = None  # e.g. a service audits a reverse relation's rows as a whole ({"finance_balances": …})
     if f is not None and f.choices:
         return str(dict(f.choices).get(value, value))
     if f is not None and f.is_relation and f.many_to_one:
@@ -499,6 +504,8 @@ def _audit_text(entity, name, value) -> str:
         return str(obj) if obj is not None else str(value)
     if isinstance(value, bool):
         return format_value(value)
+    if isinstance(value, dict):  # rows audited as a whole, e.g. a month's finance balances
+        return "；".join(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in value.items()) or "—"
     if name == "id_number" and value:
         from houqin.org.validators import mask_identity_number  # history never shows a full number
 

@@ -28,6 +28,9 @@ class AssetSettings(SchoolScopedModel):
         help_text=_("Disposals above it are reviewed by the bureau and approved by finance."))
     disposal_batch_limit = models.DecimalField(
         _("disposal limit per batch"), max_digits=14, decimal_places=2, default=rules.DISPOSAL_BATCH_LIMIT)
+    contracting_enabled = models.BooleanField(
+        _("class contracting"), default=True,
+        help_text=_("Classes sign for their rooms' desks, stools, doors and windows each term (AST-6)."))
 
     class Meta:
         verbose_name = _("asset settings")
@@ -144,6 +147,19 @@ class Asset(Holding):
     contract_no = models.CharField(_("contract number"), max_length=40, blank=True)
     warranty_until = models.DateField(_("warranty until"), null=True, blank=True)
     life_months = models.PositiveSmallIntegerField(_("useful life (months)"), null=True, blank=True)
+    # A life longer than the category's table needs a reason; a shorter one is refused (§2.3).
+    life_reason = models.CharField(_("reason for the longer life"), max_length=200, blank=True)
+    # Cache of opening depreciation + the active monthly runs, written by the run in its transaction (AST-9).
+    accumulated_depreciation = models.DecimalField(_("accumulated depreciation"), max_digits=14, decimal_places=2,
+                                                   default=0)
+    # Cache of the date of the journal's disposal row: the run skips the month of disposal (当月减少当月不提).
+    disposed_on = models.DateField(_("disposed on"), null=True, blank=True)
+    # A value change after service start (在建工程转固 adds the project's cost, AST-15): from the month of
+    # ``rebased_on`` the remaining value is spread over the remaining life; ``rebased_accumulated`` is the
+    # accumulated depreciation before that month.
+    rebased_on = models.DateField(_("depreciation rebased on"), null=True, blank=True)
+    rebased_accumulated = models.DecimalField(_("accumulated depreciation at the rebase"), max_digits=14,
+                                              decimal_places=2, null=True, blank=True)
     # 入账 (AST-10): 待入账 until finance books it; the voucher comes back in Fixed assets II.
     booking = models.CharField(_("booking status"), max_length=8, choices=Booking.choices, default=Booking.PENDING)
     voucher_no = models.CharField(_("voucher number"), max_length=40, blank=True)
@@ -186,6 +202,10 @@ class Asset(Holding):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    @property
+    def net_value(self):
+        return self.original_value - (self.accumulated_depreciation or 0)
 
     @property
     def owned(self) -> bool:
@@ -241,6 +261,9 @@ class AssetMovement(models.Model):
         STOCKTAKE = "stocktake", _("Stocktake adjustment")
         HANDOVER = "handover", _("Handed over")
         IDLE = "idle", _("Marked idle")
+        REUSE = "reuse", _("Back in use")
+        CAPITALISE = "capitalise", _("Capitalised (转固)")
+        REVALUE = "revalue", _("Value corrected before booking")
         REVERSAL = "reversal", _("Reversal")
 
     school = models.ForeignKey("org.School", on_delete=models.PROTECT, verbose_name=_("school"))

@@ -72,6 +72,9 @@ def card_problems(asset: Asset, *, today: datetime.date | None = None) -> dict[s
             problems["life_months"] = _(
                 "The useful life may not be shorter than the category's %(months)s months (domain rules §2.3)."
             ) % {"months": minimum}
+        elif asset.life_months > minimum and not (asset.life_reason or "").strip():
+            problems["life_reason"] = _(
+                "Say why the life is longer than the category's %(months)s months.") % {"months": minimum}
     return problems
 
 
@@ -83,6 +86,9 @@ def fill_defaults(asset: Asset) -> None:
         if asset.life_months is None and asset.category.default_life_years:
             asset.life_months = asset.category.default_life_years * 12
     asset.search_keys = search_keys(asset.name or "")
+    if asset.pk is None:
+        # A cut-over card starts from its opening balance (AST-9); the monthly runs add to it.
+        asset.accumulated_depreciation = asset.opening_depreciation or 0
     if asset.acquired_on and asset.in_service_on is None:
         asset.in_service_on = asset.acquired_on
 
@@ -130,7 +136,25 @@ def asset_update(*, asset: Asset, actor, data: dict) -> Asset:
             raise ValidationError({"life_months": _(
                 "The useful life may not be shorter than the category's %(months)s months (domain rules §2.3)."
             ) % {"months": minimum}})
+        elif life > minimum and not (data.get("life_reason", asset.life_reason) or "").strip():
+            raise ValidationError({"life_reason": _(
+                "Say why the life is longer than the category's %(months)s months." ) % {"months": minimum}})
+    if asset.booking == Asset.Booking.BOOKED and "original_value" in data and data["original_value"] != asset.original_value:
+        # 账账相符 (domain-rules.md §2.5): a booked value changes only through a document finance books too.
+        raise ValidationError({"original_value": _(
+            "The card is on the finance books: its original value changes only through a document (e.g. the "
+            "acceptance of construction in progress), not by editing the card.")})
+    if "life_months" in data and data["life_months"] != asset.life_months and asset.depreciation_lines.exists():
+        # 改建、扩建 or a longer life (§2.3): the remaining value is spread over the remaining months from now.
+        data["rebased_on"] = timezone.localdate().replace(day=1)
+        data["rebased_accumulated"] = asset.accumulated_depreciation
+    old_value = asset.original_value
     crud.object_update(obj=asset, data=data, actor=actor)
+    if asset.original_value != old_value:
+        # The journal carries every value change (the 总账 sums it): a card not yet booked by finance may
+        # still have its value corrected, as a row of its own.
+        journal.post(asset, kind=AssetMovement.Kind.REVALUE, actor=actor, value_change=asset.original_value - old_value,
+                     document=_("Value corrected"), note=f"{old_value} → {asset.original_value}")
     return asset
 
 

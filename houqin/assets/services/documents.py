@@ -257,8 +257,8 @@ def repair_back(*, repair: AssetRepair, actor, result: str = "", cost: Decimal =
 
 # 报废 / 处置 ---------------------------------------------------------------------------------------------------
 def asset_net_value(asset: Asset) -> Decimal:
-    """Net value for a disposal line: the cut-over net value until depreciation runs (Fixed assets II)."""
-    return asset.opening_net_value if asset.opening_net_value is not None else asset.original_value
+    """Net value for a disposal line: original value less the accumulated depreciation (opening + runs)."""
+    return asset.net_value
 
 
 def approver_level(disposal_lines: list[tuple[Asset, Decimal]], school) -> str:

@@ -14,7 +14,9 @@ from django.utils import timezone
 from houqin.core.audit import audit_bulk, audit_record, serialize_for_audit
 from houqin.core.models import AuditEntry
 
+from ..choices import UseStatus
 from ..models import Asset, AssetMovement, LowValueItem
+from . import periods
 
 KEEP = object()
 STATE_FIELDS = ("room", "department", "custodian", "status")
@@ -48,7 +50,15 @@ def build_movement(subject, *, kind: str, actor, on: datetime.date | None = None
     )
     subject.room_id, subject.department_id = after["room"], after["department"]
     subject.custodian_id, subject.status = after["custodian"], after["status"]
+    if isinstance(subject, Asset) and after["status"] != before["status"]:
+        # The run skips a card in the month it leaves the books (当月减少当月不提, domain-rules.md §2.3).
+        subject.disposed_on = movement.happened_on if after["status"] == UseStatus.DISPOSED else None
     return movement
+
+
+def _update_fields(subject) -> list[str]:
+    fields = [*(f"{f}_id" if f != "status" else f for f in STATE_FIELDS), "updated_at"]
+    return [*fields, "disposed_on"] if isinstance(subject, Asset) else fields
 
 
 @transaction.atomic
@@ -57,10 +67,11 @@ def post(subject, *, kind: str, actor, audit_message: str = "", **changes) -> As
 
     The caller holds a lock on ``subject`` (``lock``) when the change depends on its current state.
     """
+    periods.assert_open(subject.school_id, changes.get("on") or timezone.localdate())
     before = serialize_for_audit(subject)
     movement = build_movement(subject, kind=kind, actor=actor, **changes)
     movement.save()
-    subject.save(update_fields=[*(f"{f}_id" if f != "status" else f for f in STATE_FIELDS), "updated_at"])
+    subject.save(update_fields=_update_fields(subject))
     audit_record(obj=subject, action=AuditEntry.Action.UPDATE, actor=actor, before=before,
                  after=serialize_for_audit(subject),
                  message=audit_message or f"{movement.get_kind_display()} {movement.document}".strip())
@@ -71,6 +82,7 @@ def post_many(subjects: list, *, kind: str, actor, audit_message: str = "", **ch
     """Post the same change to many cards or items with bulk writes (stocktakes, handovers, imports)."""
     if not subjects:
         return []
+    periods.assert_open(subjects[0].school_id, changes.get("on") or timezone.localdate())
     with transaction.atomic():
         befores = [serialize_for_audit(s) for s in subjects]
         movements = [build_movement(s, kind=kind, actor=actor, **changes) for s in subjects]
@@ -79,7 +91,8 @@ def post_many(subjects: list, *, kind: str, actor, audit_message: str = "", **ch
         for s in subjects:
             s.updated_at = now
         model = type(subjects[0])
-        model.objects.bulk_update(subjects, [*STATE_FIELDS, "updated_at"], batch_size=1000)
+        fields = [*STATE_FIELDS, "updated_at", *(["disposed_on"] if model is Asset else [])]
+        model.objects.bulk_update(subjects, fields, batch_size=1000)
         audit_bulk([(s, AuditEntry.Action.UPDATE, b, serialize_for_audit(s)) for s, b in zip(subjects, befores, strict=False)],
                    actor=actor, message=audit_message or movements[0].get_kind_display())
     return movements
@@ -89,6 +102,7 @@ def record_initial(subject, *, kind: str, actor, on: datetime.date | None = None
                    document: str = "", note: str = "") -> AssetMovement:
     """The first journal row of a card or item just created with its place and custodian (audited as the
     create itself): before = nothing, after = the row as saved."""
+    periods.assert_open(subject.school_id, on or timezone.localdate())
     movement = AssetMovement(
         school_id=subject.school_id, kind=kind, happened_on=on or timezone.localdate(), quantity=subject.quantity,
         value_change=value_change, room_after_id=subject.room_id, department_after_id=subject.department_id,

@@ -279,3 +279,8 @@ FACTORIES = {
 
 # Form fields that are not model fields, for the entity matrix: the asset codes of a document.
 FORM_EXTRA = {AssetMove: {"assets": _new_asset_code}, AssetDisposal: {"assets": _new_asset_code}}
+FACTORIES.update(__import__("houqin.assets.tests.factories_contracting", fromlist=["FACTORIES"]).FACTORIES)  # AST-5/6
+FACTORIES.update(__import__("houqin.assets.tests.factories_closing", fromlist=["FACTORIES"]).FACTORIES)  # AST-7
+FACTORIES.update(__import__("houqin.assets.tests.factories_intangibles", fromlist=["FACTORIES"]).FACTORIES)  # AST-15
+FACTORIES.update(__import__("houqin.assets.tests.factories_reports", fromlist=["FACTORIES"]).FACTORIES)  # AST-10
+__import__("houqin.assets.tests.factories_leases")  # AST-8: merges its FACTORIES and FORM_EXTRA into these

@@ -75,11 +75,15 @@ def test_future_dates_are_refused(school, personas):
     assert "in_service_on" in caught.value.message_dict
 
 
-def test_a_life_shorter_than_the_category_table_is_refused_a_longer_one_accepted(school, personas):
+def test_a_life_shorter_than_the_category_table_is_refused_a_longer_one_needs_a_reason(school, personas):
     with pytest.raises(ValidationError) as caught:
         _create(personas["asset_keeper"], school, life_months=60)
     assert "72" in caught.value.message_dict["life_months"][0]
-    assert _create(personas["asset_keeper"], school, life_months=96).life_months == 96
+    with pytest.raises(ValidationError) as caught:
+        _create(personas["asset_keeper"], school, life_months=96)
+    assert "72" in caught.value.message_dict["life_reason"][0]
+    assert _create(personas["asset_keeper"], school, life_months=96,
+                   life_reason="实训室恒温恒湿，厂家保用8年").life_months == 96
     assert _create(personas["asset_keeper"], school).life_months == 72  # the category's default
 
 

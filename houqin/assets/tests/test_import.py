@@ -381,3 +381,27 @@ def test_benchmark_10k_cutover_rows(personas, places, school, capsys):
         print(f"\n10k cut-over rows: validate {validated - started:.2f} s, write {written - validated:.2f} s")
     assert Asset.objects.filter(school=school, code__startswith="BM").count() == 10_000
     assert AssetMovement.objects.filter(asset__code__startswith="BM", asset__school=school).count() == 10_000
+
+
+def test_cutover_cards_start_from_their_opening_depreciation(personas, places, school):
+    rows = _cutover_rows(places)[:3]
+    result = run_import(registry[Asset], _xlsx(Asset, rows), actor=personas["asset_keeper"], school=school,
+                        commit=True)
+    assert result.ok
+    computer = Asset.objects.get(school=school, code="ZC20158001")
+    assert computer.accumulated_depreciation == Decimal("2400.15") and computer.net_value == Decimal("2449.85")
+
+
+def test_an_import_dated_into_a_closed_month_is_refused_whole(personas, places, school):
+    from houqin.assets.models import AccountingPeriod
+
+    AccountingPeriod.objects.create(school=school, year=CUTOVER.year, month=CUTOVER.month,
+                                    status=AccountingPeriod.Status.CLOSED)
+    before = Asset.objects.count()
+    rows = _cutover_rows(places)[:3]
+    result = run_import(registry[Asset], _xlsx(Asset, rows), actor=personas["asset_keeper"], school=school,
+                        commit=True)
+    assert not result.ok
+    text = " ".join(p.message for p in result.problems)
+    assert "2025-12" in text and text.count("2025-12") >= 3  # every row named
+    assert Asset.objects.count() == before

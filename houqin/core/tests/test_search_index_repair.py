@@ -1,0 +1,51 @@
+"""The trigram search indexes survive a migration that rebuilds their table (SQLite drops the old table's
+triggers with it): post_migrate puts the triggers back and refills the index."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from houqin.core.search_index import repair_trigram_indexes
+
+pytestmark = pytest.mark.django_db
+
+
+def _triggers(table):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [table])
+        return {row[0] for row in cursor.fetchall()}
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="FTS5 trigram indexes are SQLite's")
+def test_card_search_finds_a_new_card_by_a_three_character_fragment(client, personas, school):
+    from houqin.assets.services import cards
+    from houqin.assets.tests.factories import _category
+
+    assert {"assets_asset_fts_ai", "assets_asset_fts_ad", "assets_asset_fts_au"} <= _triggers("assets_asset")
+    card = cards.asset_create(school=school, actor=personas["asset_keeper"], data={
+        "name": "屋面防水改造", "category": _category(), "original_value": Decimal("5000"), "quantity": 1,
+        "acquired_on": datetime.date(2026, 11, 1)})
+    client.force_login(personas["asset_keeper"])
+    assert card.code in client.get("/assets/cards/", {"q": "防水改造"}).content.decode()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="FTS5 trigram indexes are SQLite's")
+def test_missing_triggers_are_recreated_and_the_index_refilled(client, personas, school):
+    from houqin.org.models import Student
+
+    student = Student.objects.filter(school=school).order_by("pk").first()
+    with connection.cursor() as cursor:
+        for name in ("org_student_fts_ai", "org_student_fts_ad", "org_student_fts_au"):
+            cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+        cursor.execute("DELETE FROM org_student_fts")
+    assert "org_student_fts" in repair_trigram_indexes()
+    assert {"org_student_fts_ai", "org_student_fts_ad", "org_student_fts_au"} <= _triggers("org_student")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM org_student_fts")
+        assert cursor.fetchone()[0] == Student.objects.count()
+    assert repair_trigram_indexes() == []  # nothing missing: nothing done
+    client.force_login(personas["logistics_director"])
+    assert student.name in client.get("/org/students/", {"q": student.student_no[-4:] if len(student.student_no) >= 4
+                                                               else student.name}).content.decode()
