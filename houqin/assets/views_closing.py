@@ -371,13 +371,16 @@ def depreciation_table(request, pk):
     run = closing.active_run(period)
     title = _("Depreciation table %(period)s") % {"period": period}
     kind = request.GET.get("format")
-    amortisation = getattr(run, "amortisation", None)
+    amortisation = closing.amortisation_table(period)
+    amortisation_total = sum((r["amount"] for r in amortisation), Decimal("0"))
     if kind == "xlsx":
         columns = [excel.Column("class", _("Accounting class")), excel.Column("dept", _("Department")),
                    excel.Column("source", _("Funding source")), excel.Column("cards", _("Cards"), kind="int"),
                    excel.Column("amount", _("Depreciation"), kind="decimal")]
         data = [[r["accounting_class"], r["department"], r["funding_source"], r["cards"], r["amount"]] for r in rows]
         data.append([_("Total"), "", "", sum(r["cards"] for r in rows), total])
+        data += [[_("Intangible amortisation"), "", r["funding_source"], r["assets"], r["amount"]]
+                 for r in amortisation]
         lines = [title, _("Voucher: %(v)s") % {"v": period.depreciation_voucher_no or "—"}]
         return _send_xlsx(columns, data, _("Depreciation"), lines, f"折旧计提表-{period.year}-{period.month:02d}.xlsx")
     if kind == "pdf":
@@ -387,12 +390,15 @@ def depreciation_table(request, pk):
         data = [[r["accounting_class"], r["department"], r["funding_source"], str(r["cards"]), money(r["amount"])]
                 for r in rows]
         data.append([_("Total"), "", "", str(sum(r["cards"] for r in rows)), money(total)])
+        data += [[_("Intangible amortisation"), "", r["funding_source"], str(r["assets"]), money(r["amount"])]
+                 for r in amortisation]
         summary = _("Voucher: %(v)s") % {"v": period.depreciation_voucher_no or "—"}
         return _send_pdf(request, period, title=title, columns=columns, rows=data, summary=summary,
                          signatures=[(_("Prepared by (asset keeper)"), _("Date")),
                                      (_("Booked by (accountant)"), _("Date"))])
     return render(request, "assets/closing/depreciation_table.html", {
         "title": title, "period": period, "rows": rows, "total": total, "run": run, "amortisation": amortisation,
+        "amortisation_total": amortisation_total,
         "cards_total": sum(r["cards"] for r in rows)})
 
 

@@ -237,6 +237,17 @@ def depreciation_table(period: AccountingPeriod) -> list[dict]:
              "cards": r["cards"], "amount": r["amount"]} for r in rows]
 
 
+def amortisation_table(period: AccountingPeriod) -> list[dict]:
+    """The month's 无形资产摊销 (AST-15) by 资金来源, shown under the 折旧计提表 (active lines only)."""
+    from ..models import AmortisationLine
+
+    sources = dict(FundingSource.choices)
+    rows = (AmortisationLine.objects.filter(period=period, voided_at__isnull=True).values("funding_source")
+            .annotate(amount=Sum("amount"), assets=models_count()).order_by("funding_source"))
+    return [{"funding_source": sources.get(r["funding_source"], r["funding_source"]), "assets": r["assets"],
+             "amount": r["amount"]} for r in rows]
+
+
 def models_count():
     from django.db.models import Count
 

@@ -193,3 +193,17 @@ def test_dashboard_widget_shows_the_months_and_the_trend(client, personas, month
     assert 'id="w-assets-close"' in body and "assets-depreciation-data" in body
     assert reverse("assets:accountingperiod", args=[month.pk]) in body
     assert 'id="w-assets-close"' not in login(client, personas, "teacher").get("/").content.decode()
+
+
+def test_the_run_amortises_intangibles_and_the_table_shows_it(client, personas, month, school):
+    from houqin.assets.services import intangibles
+
+    keeper = personas["asset_keeper"]
+    intangibles.intangible_create(school=school, actor=keeper, data={
+        "name": "教务管理系统", "kind": "software", "original_value": D("36000.00"),
+        "acquired_on": datetime.date(2024, 1, 10), "life_months": 60})
+    result = closing.run_depreciation(period=month, actor=keeper)
+    assert result.amortisation.total == D("600.00")
+    assert closing.amortisation_table(month)[0]["amount"] == D("600.00")
+    body = login(client, personas, "accountant").get(reverse("assets:period_depreciation", args=[month.pk]))
+    assert 'data-testid="amortisation-table"' in body.content.decode() and "600.00" in body.content.decode()
