@@ -71,9 +71,21 @@ def _measure() -> dict:
     february = closing.period_get(school, 2026, 2)
     result = timed("run_february", lambda: closing.run_depreciation(period=february, actor=keeper))
     out["february_charged"] = result.cards
+    from houqin.assets import fiscal_export, reports
+
+    for dimension in ("accounting_class", "department"):
+        timed(f"general_ledger_{dimension}", lambda d=dimension: reports.general_ledger(
+            school.pk, reports.year_range(2026), d))
+    timed("training_equipment", lambda: reports.training_equipment(school.pk, datetime.date(2026, 2, 28)))
+    timed("per_student_value", lambda: reports.per_student_value(school.pk, datetime.date(2026, 2, 28)))
     client = Client()
     client.force_login(keeper)
     timed("month_page", lambda: client.get(f"/assets/periods/{february.pk}/"))
+    timed("general_ledger_page", lambda: client.get("/assets/reports/ledger/", {"year": 2026}))
+    fiscal_export.load_default_layout(school=school, actor=keeper)
+    target = Path(os.environ["HOUQIN_VAR_DIR"]) / "fiscal-export.xlsx"
+    timed("fiscal_export", lambda: fiscal_export.write(str(target), school.pk))
+    out["fiscal_export_mb"] = round(target.stat().st_size / 1e6, 1)
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return out
 
@@ -113,11 +125,13 @@ def main() -> None:
         "| --- | ---: | ---: |",
     ]
     for key in ("run_january", "depreciation_table", "statement", "rerun_january_voiding_the_first",
-                "run_february", "month_page"):
+                "run_february", "month_page", "general_ledger_accounting_class", "general_ledger_department",
+                "general_ledger_page", "training_equipment", "per_student_value", "fiscal_export"):
         lines.append(f"| {key.replace('_', ' ')} | {figures[key]['s']:.3f} | {figures[key]['queries'] or '—'} |")
     lines += ["", f"Cards charged in January: {figures['january_charged']:,} (¥{figures['january_total']}); "
                   f"in February: {figures['february_charged']:,}. 折旧计提表 rows: {figures['table_rows']}; "
                   f"对账表 lines: {figures['statement_lines']}. Peak RSS {figures['peak_rss_mb']} MB. "
+                  f"财政 export of every card: {figures['fiscal_export_mb']} MB. "
                   f"Migration to this commit {figures['migrate_s']} s; booking every card (one UPDATE) "
                   f"{figures['book_all_s']:.1f} s.", ""]
     report = "\n".join(lines)

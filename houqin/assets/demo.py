@@ -170,3 +170,85 @@ def close_history(ctx: dict) -> None:
         closing.sign(period=period, actor=keeper, side="keeper")
         closing.sign(period=period, actor=accountant, side="finance")
         closing.close(period=period, actor=keeper)
+
+
+def more_history(ctx: dict) -> None:
+    """The rest of Fixed assets II in the demo school (AST-8, AST-15; scale ≥ 1, before the monthly closes):
+    an idle classroom let to a training company since March with rent received to October, paid over to
+    September, November's instalment overdue; an idle computer; a software licence being amortised and
+    expiring soon; a roof-waterproofing project with two cost entries awaiting acceptance. The tiny test
+    school keeps none of these, so tests choose their own."""
+    from .models.leases import USCC_CHARS, credit_code_check_char
+    from .services import intangibles, leases
+
+    if ctx["scale"] < 1:
+        return
+    school = ctx["school"]
+    keeper = User.objects.filter(school=school, username="keeper").first()
+    accountant = User.objects.filter(school=school, username="accountant").first()
+    today = timezone.localdate()
+    year = today.year
+    if keeper is None or accountant is None or today.month < 4:
+        return
+    # 闲置校产 let out (approval and 公开招租 first: 财政部令第36号 第二十一条; 国务院令第738号 第三十六条).
+    room = (Room.objects.filter(school=school, kind=Room.Kind.CLASSROOM).exclude(asset_set__isnull=False)
+            .order_by("-pk").first() or Room.objects.filter(school=school).order_by("-pk").first())
+    idle = leases.idle_room_create(school=school, actor=keeper, data={
+        "room": room, "since": datetime.date(year - 1, 9, 1), "area": Decimal("72.00"),
+        "reason": "专业调整后空置"})
+    base = "91330106MA2KD0F3"
+    base += USCC_CHARS[7]
+    assert len(base) == 17
+    from houqin.core import crud
+
+    from .models.leases import Tenant
+
+    tenant = crud.object_create(obj=Tenant(
+        school=school, name="杭州启明职业技能培训有限公司", credit_code=base + credit_code_check_char(base),
+        contact="林启明", phone="13805712233", address="杭州市西湖区学院路88号", safety_supervised=True,
+        safety_note="晚间培训，纳入学校每周消防巡查"), actor=keeper)
+    lease = leases.lease_create(school=school, actor=keeper, data={
+        "tenant": tenant, "purpose": "职业技能培训（周末及晚间）", "start_on": datetime.date(year, 3, 1),
+        "end_on": datetime.date(year + 1, 2, 28), "rent_amount": Decimal("3200.00"), "rent_period": "monthly",
+        "deposit": Decimal("6400.00"), "rooms": [idle]})
+    leases.lease_activate(lease=lease, actor=keeper, data={
+        "approval_doc_no": f"杭教资〔{year}〕8号", "approval_authority": "杭州市教育局",
+        "approved_on": datetime.date(year, 1, 20), "tender_platform": "杭州市公共资源交易中心",
+        "tender_notice_no": f"HZGZ-{year}-0017", "tender_on": datetime.date(year, 2, 10),
+        "contract_no": f"ZL-{year}-01", "signed_on": datetime.date(year, 2, 20)})
+    receipts = []
+    for installment in lease.installments.order_by("seq"):
+        if installment.due_on.month >= min(today.month, 11) or installment.due_on.year > year:
+            break
+        receipts.append(leases.receipt_record(
+            school=school, actor=accountant, installment=installment, amount=installment.amount,
+            received_on=installment.due_on + datetime.timedelta(days=3), receipt_no=f"ZS{year}{installment.seq:04d}"))
+    if len(receipts) > 1:
+        leases.pay_over_record(school=school, actor=accountant, receipts=receipts[:-1],
+                               paid_on=receipts[-2].received_on + datetime.timedelta(days=5),
+                               reference=f"非税-{year}-{len(receipts) - 1:03d}")
+    # An idle computer, offered for 调剂 before anything new is bought.
+    spare = Asset.objects.filter(school=school, name="台式计算机", status=UseStatus.IN_USE).order_by("-pk").first()
+    if spare is not None:
+        leases.asset_mark_idle(asset=spare, actor=keeper, on=today, reason="机房更新后替换下来，性能尚可")
+    # 无形资产: a licence amortised since February, expiring soon (the reminder job tells the keeper).
+    intangibles.intangible_create(school=school, actor=keeper, data={
+        "name": "教务管理系统授权", "kind": "software", "original_value": Decimal("36000.00"),
+        "acquired_on": datetime.date(year, 2, 10), "life_months": 60, "supplier": "正方软件",
+        "licence_no": f"LIC-{year}-001", "licence_expires_on": today + datetime.timedelta(days=20)})
+    # 在建工程: the roof of a teaching building when the books hold one, else a new covered walkway
+    # (a new card of its own on acceptance, 转固).
+    building = Asset.objects.filter(school=school, accounting_class="buildings").order_by("pk").first()
+    common = {"contractor": "杭州建工集团", "contract_no": f"HT-ZJ-{year}-01", "budget": Decimal("120000.00"),
+              "started_on": today - datetime.timedelta(days=25)}
+    if building is not None:
+        project = intangibles.project_create(school=school, actor=keeper, data={
+            "name": "教学楼屋面防水工程", "target_card": building, **common})
+    else:
+        project = intangibles.project_create(school=school, actor=keeper, data={
+            "name": "实训楼连廊新建工程", "new_card_category": AssetCategory.objects.get(school=school, code="A01000000"),
+            **common})
+    for days, amount, what in ((20, "48000.00", "防水卷材及第一期施工进度款"), (3, "36000.00", "第二期施工进度款")):
+        intangibles.cost_create(school=school, actor=keeper, data={
+            "project": project, "spent_on": today - datetime.timedelta(days=days), "amount": Decimal(amount),
+            "description": what, "invoice_no": f"FP{year}{days:06d}"})

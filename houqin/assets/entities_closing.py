@@ -59,6 +59,7 @@ def register() -> None:
 
     from . import demo, selectors
 
+    registry.add_demo(DemoGenerator("assets_more", demo.more_history, order=90))
     registry.add_demo(DemoGenerator("assets_close", demo.close_history, order=95))
 
     registry.add_widget(Widget("assets.close", _("Monthly close of the asset books"), "assets/widget_close.html",
