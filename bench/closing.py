@@ -80,8 +80,11 @@ def _measure() -> dict:
     timed("per_student_value", lambda: reports.per_student_value(school.pk, datetime.date(2026, 2, 28)))
     client = Client()
     client.force_login(keeper)
-    timed("month_page", lambda: client.get(f"/assets/periods/{february.pk}/"))
-    timed("general_ledger_page", lambda: client.get("/assets/reports/ledger/", {"year": 2026}))
+    page = timed("month_page", lambda: client.get(f"/assets/periods/{february.pk}/", HTTP_HOST="127.0.0.1"))
+    out["month_page"]["status"] = page.status_code
+    page = timed("general_ledger_page", lambda: client.get("/assets/reports/ledger/", {"year": 2026},
+                                                           HTTP_HOST="127.0.0.1"))
+    out["general_ledger_page"]["status"] = page.status_code
     fiscal_export.load_default_layout(school=school, actor=keeper)
     target = Path(os.environ["HOUQIN_VAR_DIR"]) / "fiscal-export.xlsx"
     timed("fiscal_export", lambda: fiscal_export.write(str(target), school.pk))
@@ -101,15 +104,17 @@ def main() -> None:
         sys.exit(f"{source}/houqin.sqlite3 is missing: run bench/assets.py first")
     if var_dir.exists():
         shutil.rmtree(var_dir)
-    shutil.copytree(source, var_dir, ignore=shutil.ignore_patterns("media", "static", "*.log"))
+    shutil.copytree(source, var_dir, ignore=shutil.ignore_patterns("media", "*.log"))
     env = {**os.environ, "HOUQIN_VAR_DIR": str(var_dir), "DJANGO_SETTINGS_MODULE": "bench.settings_bench"}
     python = sys.executable
     start = time.perf_counter()
     subprocess.run([python, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)  # noqa: S603
     migrate_s = time.perf_counter() - start
     load = os.getloadavg()
-    done = subprocess.run([python, __file__, "--inside"], cwd=ROOT, env=env, check=True, capture_output=True,  # noqa: S603
+    done = subprocess.run([python, __file__, "--inside"], cwd=ROOT, env=env, capture_output=True,  # noqa: S603
                           text=True)
+    if done.returncode:
+        sys.exit(done.stderr[-3000:])
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     figures["migrate_s"] = round(migrate_s, 1)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,  # noqa: S603, S607
@@ -127,7 +132,8 @@ def main() -> None:
     for key in ("run_january", "depreciation_table", "statement", "rerun_january_voiding_the_first",
                 "run_february", "month_page", "general_ledger_accounting_class", "general_ledger_department",
                 "general_ledger_page", "training_equipment", "per_student_value", "fiscal_export"):
-        lines.append(f"| {key.replace('_', ' ')} | {figures[key]['s']:.3f} | {figures[key]['queries'] or '—'} |")
+        status = f" (HTTP {figures[key]['status']})" if "status" in figures[key] else ""
+        lines.append(f"| {key.replace('_', ' ')}{status} | {figures[key]['s']:.3f} | {figures[key]['queries']} |")
     lines += ["", f"Cards charged in January: {figures['january_charged']:,} (¥{figures['january_total']}); "
                   f"in February: {figures['february_charged']:,}. 折旧计提表 rows: {figures['table_rows']}; "
                   f"对账表 lines: {figures['statement_lines']}. Peak RSS {figures['peak_rss_mb']} MB. "
