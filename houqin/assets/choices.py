@@ -20,6 +20,12 @@ class AccountingClass(models.TextChoices):
     FURNITURE = "furniture", _("Furniture, utensils, fittings, animals and plants")
 
 
+# The lines of the monthly 对账表 (AST-10): the fixed-asset classes, and the intangible assets (1701 无形资产 /
+# 1702 无形资产累计摊销), which the finance ledger also holds. Not a class a card can have.
+INTANGIBLE = "intangible"
+LEDGER_CLASSES = [*AccountingClass.choices, (INTANGIBLE, _("Intangible assets"))]
+
+
 # Classes never depreciated (准则3号; domain-rules.md §2.3 "Never depreciated").
 NON_DEPRECIABLE_CLASSES = {AccountingClass.RELICS, AccountingClass.BOOKS}
 

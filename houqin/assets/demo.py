@@ -232,10 +232,12 @@ def more_history(ctx: dict) -> None:
     if spare is not None:
         leases.asset_mark_idle(asset=spare, actor=keeper, on=today, reason="机房更新后替换下来，性能尚可")
     # 无形资产: a licence amortised since February, expiring soon (the reminder job tells the keeper).
-    intangibles.intangible_create(school=school, actor=keeper, data={
+    licence = intangibles.intangible_create(school=school, actor=keeper, data={
         "name": "教务管理系统授权", "kind": "software", "original_value": Decimal("36000.00"),
         "acquired_on": datetime.date(year, 2, 10), "life_months": 60, "supplier": "正方软件",
         "licence_no": f"LIC-{year}-001", "licence_expires_on": today + datetime.timedelta(days=20)})
+    intangibles.intangible_book(intangible=licence, actor=accountant, voucher_no="记-02-031",
+                                booked_on=datetime.date(year, 2, 12))
     # 在建工程: the roof of a teaching building when the books hold one, else a new covered walkway
     # (a new card of its own on acceptance, 转固).
     building = Asset.objects.filter(school=school, accounting_class="buildings").order_by("pk").first()

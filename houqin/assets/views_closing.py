@@ -34,7 +34,7 @@ from houqin.core import excel, printing
 from houqin.core.permissions import require_perm, scope
 from houqin.core.views_entity import EntityDetailView
 
-from .choices import AccountingClass, Acquisition, FundingSource
+from .choices import LEDGER_CLASSES, Acquisition, FundingSource
 from .models import AccountingPeriod, Asset
 from .services import closing
 
@@ -44,7 +44,7 @@ CLOSE_PERM = "assets.close_accountingperiod"
 FINANCE_PERM = "assets.sign_finance"
 VIEW_PERM = "assets.view_accountingperiod"
 
-CLASSES = dict(AccountingClass.choices)
+CLASSES = dict(LEDGER_CLASSES)
 SOURCES = dict(FundingSource.choices)
 
 
@@ -118,7 +118,7 @@ class PeriodDetailView(EntityDetailView):
                                                  "booked_on": obj.depreciation_booked_on or timezone.localdate()}),
             "rerun_form": RerunForm(),
             "import_form": BalanceImportForm(),
-            "class_choices": AccountingClass.choices, "source_choices": FundingSource.choices,
+            "class_choices": LEDGER_CLASSES, "source_choices": FundingSource.choices,
             "end": closing.period_end(obj),
         })
         return context
@@ -481,7 +481,7 @@ class VoucherSerializer(serializers.Serializer):
 
 
 class BalanceRowSerializer(serializers.Serializer):
-    accounting_class = serializers.ChoiceField(choices=AccountingClass.choices)
+    accounting_class = serializers.ChoiceField(choices=LEDGER_CLASSES)
     funding_source = serializers.ChoiceField(choices=FundingSource.choices)
     original_value = serializers.DecimalField(max_digits=16, decimal_places=2, min_value=Decimal("0"))
     accumulated_depreciation = serializers.DecimalField(max_digits=16, decimal_places=2, min_value=Decimal("0"))
@@ -492,7 +492,7 @@ class BalancesSerializer(serializers.Serializer):
 
 
 class ExplainSerializer(serializers.Serializer):
-    accounting_class = serializers.ChoiceField(choices=AccountingClass.choices)
+    accounting_class = serializers.ChoiceField(choices=LEDGER_CLASSES)
     funding_source = serializers.ChoiceField(choices=FundingSource.choices)
     explanation = serializers.CharField(max_length=300, allow_blank=True)
 

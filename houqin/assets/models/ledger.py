@@ -13,7 +13,7 @@ from django.utils.translation import pgettext_lazy
 
 from houqin.core.models import BaseModel, SchoolScopedModel
 
-from ..choices import AccountingClass, FundingSource
+from ..choices import LEDGER_CLASSES, AccountingClass, FundingSource
 from .cards import Asset
 
 
@@ -125,7 +125,7 @@ class FinanceBalance(BaseModel):
 
     period = models.ForeignKey(AccountingPeriod, on_delete=models.CASCADE, related_name="finance_balances",
                                verbose_name=_("period"))
-    accounting_class = models.CharField(_("accounting class"), max_length=10, choices=AccountingClass.choices)
+    accounting_class = models.CharField(_("accounting class"), max_length=10, choices=LEDGER_CLASSES)
     funding_source = models.CharField(_("funding source"), max_length=10, choices=FundingSource.choices)
     original_value = models.DecimalField(_("fixed assets (original value)"), max_digits=16, decimal_places=2,
                                          default=0)
@@ -150,7 +150,7 @@ class ReconciliationNote(BaseModel):
 
     period = models.ForeignKey(AccountingPeriod, on_delete=models.CASCADE, related_name="reconciliation_notes",
                                verbose_name=_("period"))
-    accounting_class = models.CharField(_("accounting class"), max_length=10, choices=AccountingClass.choices)
+    accounting_class = models.CharField(_("accounting class"), max_length=10, choices=LEDGER_CLASSES)
     funding_source = models.CharField(_("funding source"), max_length=10, choices=FundingSource.choices)
     explanation = models.CharField(_("explanation"), max_length=300)
     written_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,

@@ -32,7 +32,15 @@ from houqin.core.audit import audit_record, serialize_for_audit
 from houqin.core.models import AuditEntry
 
 from .. import depreciation as dep
-from ..choices import NON_DEPRECIABLE_CLASSES, AccountingClass, Acquisition, FundingSource, ValuationType
+from ..choices import (
+    INTANGIBLE,
+    LEDGER_CLASSES,
+    NON_DEPRECIABLE_CLASSES,
+    AccountingClass,
+    Acquisition,
+    FundingSource,
+    ValuationType,
+)
 from ..models import (
     AccountingPeriod,
     Asset,
@@ -348,7 +356,29 @@ def houqin_balances(school, end: datetime.date) -> dict[Key, dict[str, Decimal]]
                .values("asset__accounting_class", "asset__funding_source").annotate(amount=Sum("amount")))
     for row in charged:
         out[(row["asset__accounting_class"], row["asset__funding_source"])]["depreciation"] += row["amount"] or ZERO
+    _intangible_balances(school, end, out)
     return dict(out)
+
+
+def _intangible_balances(school, end: datetime.date, out) -> None:
+    """无形资产 on the finance books at ``end`` (booked by then, not disposed of by then) and their
+    累计摊销 (opening balance + active amortisation up to that month), by 资金来源 (AST-10, AST-15)."""
+    from ..models import AmortisationLine, IntangibleAsset
+
+    on_books = (IntangibleAsset.objects.filter(school=school, booking="booked", booked_on__lte=end)
+                .exclude(disposed_on__lte=end))
+    for row in (on_books.values("funding_source")
+                .annotate(value=Sum("original_value"), cards=models_count(),
+                          opening=Sum("opening_amortisation", filter=Q(opening_on__lte=end)))):
+        key = (INTANGIBLE, row["funding_source"])
+        out[key]["original_value"] += row["value"] or ZERO
+        out[key]["depreciation"] += row["opening"] or ZERO
+        out[key]["cards"] += row["cards"]
+    charged = (AmortisationLine.objects.filter(intangible__in=on_books, voided_at__isnull=True)
+               .filter(Q(period__year__lt=end.year) | Q(period__year=end.year, period__month__lte=end.month))
+               .values("intangible__funding_source").annotate(amount=Sum("amount")))
+    for row in charged:
+        out[(INTANGIBLE, row["intangible__funding_source"])]["depreciation"] += row["amount"] or ZERO
 
 
 def pending_cards(school, end: datetime.date) -> dict[str, Decimal | int]:
@@ -385,7 +415,7 @@ class StatementLine:
 
     @property
     def class_label(self) -> str:
-        return str(dict(AccountingClass.choices).get(self.accounting_class, self.accounting_class))
+        return str(dict(LEDGER_CLASSES).get(self.accounting_class, self.accounting_class))
 
     @property
     def source_label(self) -> str:
@@ -422,7 +452,7 @@ def statement(period: AccountingPeriod) -> Statement:
     ours = houqin_balances(period.school_id, end)
     theirs = {(b.accounting_class, b.funding_source): b for b in period.finance_balances.all()}
     notes = {(n.accounting_class, n.funding_source): n.explanation for n in period.reconciliation_notes.all()}
-    class_order = [c for c, _label in AccountingClass.choices]
+    class_order = [c for c, _label in LEDGER_CLASSES]
     source_order = [s for s, _label in FundingSource.choices]
     keys = sorted(set(ours) | set(theirs), key=lambda k: (class_order.index(k[0]) if k[0] in class_order else 99,
                                                           source_order.index(k[1]) if k[1] in source_order else 99))
@@ -449,13 +479,13 @@ def _clear_signatures(period: AccountingPeriod) -> None:
 
 def _balance_key(accounting_class: str, funding_source: str) -> str:
     """「通用设备/财政拨款」: how a balance row is named in the audit trail (labels, in the actor's language)."""
-    return (f"{dict(AccountingClass.choices).get(accounting_class, accounting_class)}/"
+    return (f"{dict(LEDGER_CLASSES).get(accounting_class, accounting_class)}/"
             f"{dict(FundingSource.choices).get(funding_source, funding_source)}")
 
 
 def _key_errors(accounting_class: str, funding_source: str) -> dict:
     errors = {}
-    if accounting_class not in dict(AccountingClass.choices):
+    if accounting_class not in dict(LEDGER_CLASSES):
         errors["accounting_class"] = _("Unknown accounting class.")
     if funding_source not in dict(FundingSource.choices):
         errors["funding_source"] = _("Unknown funding source.")

@@ -366,3 +366,23 @@ def test_a_pending_cards_value_correction_is_a_journal_row(school, keeper):
     assert asset.original_value == D("5800.00")
     assert asset.movements.aggregate(total=Sum("value_change"))["total"] == D("5800.00")
     assert asset.movements.filter(kind=AssetMovement.Kind.REVALUE, value_change=D("-200.00")).exists()
+
+
+@pytest.mark.django_db
+def test_intangible_assets_are_reconciled_too(school, keeper, accountant):
+    from houqin.assets.services import intangibles
+
+    Asset.objects.filter(school=school).update(booking=Asset.Booking.PENDING)
+    licence = intangibles.intangible_create(school=school, actor=keeper, data={
+        "name": "教务管理系统", "kind": "software", "original_value": D("36000.00"),
+        "acquired_on": datetime.date(2024, 1, 10), "life_months": 60})
+    intangibles.intangible_book(intangible=licence, actor=accountant, voucher_no="记-0007",
+                                booked_on=datetime.date(2024, 1, 12))
+    run(school, keeper, 2024, 1)
+    period = closing.period_get(school, 2024, 1)
+    closing.set_finance_balances(period=period, actor=accountant, rows=[
+        {"accounting_class": "intangible", "funding_source": "fiscal", "original_value": "36000.00",
+         "accumulated_depreciation": "500.00"}])
+    line = next(ln for ln in closing.statement(period).lines if ln.accounting_class == "intangible")
+    assert (line.houqin_value, line.houqin_depreciation) == (D("36000.00"), D("600.00"))
+    assert line.depreciation_difference == D("100.00") and line.class_label == "无形资产"
