@@ -292,6 +292,8 @@ SPECTACULAR_SETTINGS = {
         "AssetDisposalStatusEnum": "houqin.assets.models.documents.AssetDisposal.Status",
         "StocktakeStatusEnum": "houqin.assets.models.stocktake.Stocktake.Status",
         "HandoverStatusEnum": "houqin.assets.models.stocktake.Handover.Status",
+        "AccountingClassEnum": "houqin.assets.choices.AccountingClass",
+        "LedgerClassEnum": "houqin.assets.choices.LEDGER_CLASSES",
     },
 }
 # Attachments: photos and PDFs up to this size; larger uploads are refused with a message.
