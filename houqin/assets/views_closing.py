@@ -11,7 +11,6 @@ Cards 待入账 get their 凭证号 and 入账日期 on the booking page. Every 
 from __future__ import annotations
 
 import datetime
-import tempfile
 from decimal import Decimal, InvalidOperation
 
 from django import forms
@@ -19,7 +18,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -32,9 +30,10 @@ from rest_framework.response import Response
 
 from houqin.core import excel, printing
 from houqin.core.permissions import require_perm, scope
+from houqin.core.responses import pdf_response, xlsx_response
 from houqin.core.views_entity import EntityDetailView
 
-from .choices import LEDGER_CLASSES, Acquisition, FundingSource
+from .choices import LEDGER_CLASSES, FundingSource
 from .models import AccountingPeriod, Asset
 from .services import closing
 
@@ -215,12 +214,11 @@ BALANCE_COLUMNS = [
 @login_required
 def balances_template(request, pk):
     period = _period(request, pk)
-    out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-    excel.write_template(out, columns=BALANCE_COLUMNS, example=None, sheet_title=_("Finance balances"), notes=[
-        _("One row per accounting class and funding source, with the closing balances of %(period)s from the "
-          "finance software's trial balance.") % {"period": period}])
-    out.seek(0)
-    return FileResponse(out, as_attachment=True, filename=f"科目余额表-{period}.xlsx")
+    notes = [_("One row per accounting class and funding source, with the closing balances of %(period)s from the "
+               "finance software's trial balance.") % {"period": period}]
+    return xlsx_response(lambda out: excel.write_template(out, columns=BALANCE_COLUMNS, example=None,
+                                                          sheet_title=_("Finance balances"), notes=notes),
+                         f"科目余额表-{period}.xlsx")
 
 
 def _label_lookup(choices: dict, text) -> str | None:
@@ -344,11 +342,8 @@ def _table_rows(period):
 
 
 def _send_xlsx(columns, rows, title, lines, filename):
-    out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-    excel.write_xlsx(out, columns=columns, rows=rows, sheet_title=title, title_lines=lines)
-    out.seek(0)
-    return FileResponse(out, as_attachment=True, filename=filename,
-                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return xlsx_response(lambda out: excel.write_xlsx(out, columns=columns, rows=rows, sheet_title=title,
+                                                      title_lines=lines), filename)
 
 
 def _send_pdf(request, period, *, title, columns, rows, summary, signatures):
@@ -358,9 +353,7 @@ def _send_pdf(request, period, *, title, columns, rows, summary, signatures):
     except printing.PrintError as exc:
         messages.error(request, str(exc))
         return _back(period)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="period-{period.year}-{period.month:02d}.pdf"'
-    return response
+    return pdf_response(pdf, f"period-{period.year}-{period.month:02d}.pdf")
 
 
 @login_required
@@ -441,8 +434,7 @@ def booking(request):
     """Cards 待入账 (accepted, not yet booked by finance): tick the cards a voucher books, enter it (AST-10)."""
     require_perm(request.user, "assets.view_asset")
     user = request.user
-    cards = (scope(Asset.objects.all(), user, "view").filter(booking=Asset.Booking.PENDING)
-             .exclude(acquisition=Acquisition.PARTNER_LENT).exclude(status="disposed")
+    cards = (closing.awaiting_booking(scope(Asset.objects.all(), user, "view"))
              .select_related("category", "department").order_by("acquired_on", "code"))
     form = VoucherForm(request.POST or None, initial={"booked_on": timezone.localdate()})
     if request.method == "POST":

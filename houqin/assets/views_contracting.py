@@ -7,7 +7,6 @@ module switch (switched off: the pages answer 404 with a page saying so, the API
 from __future__ import annotations
 
 import json
-import tempfile
 from decimal import Decimal
 
 from django import forms
@@ -15,7 +14,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Sum
-from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -28,12 +26,13 @@ from rest_framework.response import Response
 
 from houqin.core.entities import EntityForm, format_value, registry
 from houqin.core.permissions import require_perm, scope
+from houqin.core.responses import pdf_response, xlsx_response
 from houqin.core.views_entity import EntityCreateView, EntityDetailView, add_service_errors
 
 from .models import ClassContract, ContractCheck, ContractCheckLine, DamageRecord
 from .models.contracting import Condition, ItemKind
 from .services import contracting as services
-from .views import lines_panel
+from .views import _answer, lines_panel
 
 TEMPLATES = "assets/contracting/"
 
@@ -284,9 +283,7 @@ def contract_print(request, pk):
     except PrintError as exc:
         messages.error(request, str(exc))
         return redirect(registry[ClassContract].detail_url(contract))
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="contract-{contract.pk}.pdf"'
-    return response
+    return pdf_response(pdf, f"contract-{contract.pk}.pdf")
 
 
 # Monthly checks ------------------------------------------------------------------------------------------------
@@ -585,17 +582,14 @@ def rollup_export(request):
     term = _rollup_term(request)
     rows = _rollup_rows(request, term)
     columns = [excel.Column(key=k, header=str(h), kind=kind) for k, h, kind in ROLLUP_COLUMNS]
-    out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-    excel.write_xlsx(out, columns=columns, rows=([_cell(r, k) for k, _h, _kind in ROLLUP_COLUMNS] for r in rows),
-                     sheet_title=str(_("Class contracting roll-up")),
-                     title_lines=[f"{request.user.school} {_('Class contracting roll-up')} {term or ''}".strip(),
-                                  str(_("Care score = 100 − %(short)s per item short − %(damaged)s per item damaged, "
-                                        "summed over the term's monthly checks, never below 0.") % {
-                                      "short": services.SHORT_POINTS, "damaged": services.DAMAGED_POINTS})])
-    out.seek(0)
-    name = f"{_('Class contracting roll-up')}-{term or ''}.xlsx"
-    return FileResponse(out, as_attachment=True, filename=name,
-                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    title_lines = [f"{request.user.school} {_('Class contracting roll-up')} {term or ''}".strip(),
+                   str(_("Care score = 100 − %(short)s per item short − %(damaged)s per item damaged, "
+                         "summed over the term's monthly checks, never below 0.") % {
+                       "short": services.SHORT_POINTS, "damaged": services.DAMAGED_POINTS})]
+    return xlsx_response(lambda out: excel.write_xlsx(
+        out, columns=columns, rows=([_cell(r, k) for k, _h, _kind in ROLLUP_COLUMNS] for r in rows),
+        sheet_title=str(_("Class contracting roll-up")), title_lines=title_lines),
+        f"{_('Class contracting roll-up')}-{term or ''}.xlsx")
 
 
 @contracting_page
@@ -618,9 +612,7 @@ def rollup_print(request):
     except PrintError as exc:
         messages.error(request, str(exc))
         return redirect("assets:contracting_rollup")
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = 'inline; filename="contracting-rollup.pdf"'
-    return response
+    return pdf_response(pdf, "contracting-rollup.pdf")
 
 
 # Dashboard widget (PUB-2) --------------------------------------------------------------------------------------
@@ -665,11 +657,6 @@ class CollectSerializer(serializers.Serializer):
     receipt_no = serializers.CharField(max_length=40)
     collected_on = serializers.DateField(required=False)
     note = serializers.CharField(max_length=200, required=False, allow_blank=True)
-
-
-def _answer(viewset, obj):
-    obj.refresh_from_db()
-    return Response(viewset.entity.serializer_class(obj, context=viewset.get_serializer_context()).data)
 
 
 def with_contract_api(base):

@@ -12,7 +12,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +25,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from houqin.core.printing import PrintColumn, PrintError, render_table_pdf
+from houqin.core.responses import pdf_response
 from houqin.core.views_entity import EntityDetailView, is_htmx
 
 from .models import AssetLoan, Handover, HandoverLine
@@ -206,10 +207,7 @@ def handover_print(request, pk):
     except PrintError as exc:
         messages.error(request, str(exc))
         return _after(request, handover)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    stamp = timezone.localdate().isoformat()
-    response["Content-Disposition"] = f'inline; filename="handover-{handover.number}-{stamp}.pdf"'
-    return response
+    return pdf_response(pdf, f"handover-{handover.number}-{timezone.localdate().isoformat()}.pdf")
 
 
 # API ----------------------------------------------------------------------------------------------------------

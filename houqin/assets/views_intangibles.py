@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,20 +19,16 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from houqin.core.entities import format_value, registry
-from houqin.core.permissions import require_perm, scope
+from houqin.core.permissions import require_perm
 from houqin.core.views_entity import EntityDetailView, add_service_errors
 from houqin.core.workflow import TransitionNotAllowed
 
 from .models import ConstructionProject, IntangibleAsset
 from .services import intangibles as services
-from .views import _answer, _api_object, lines_panel
+from .views import _answer, _api_object, _get, lines_panel
 
 # Longer schedules (a 50-year land use right: 600 months) are shown by year.
 MONTHLY_SCHEDULE_MAX = 120
-
-
-def _get(request, model, pk, action="view"):
-    return get_object_or_404(scope(model.objects.all(), request.user, action), pk=pk)
 
 
 def _date_widget():
@@ -118,7 +114,7 @@ def _action_page(request, form, obj, title, cancel_url):
 @login_required
 def intangible_book(request, pk):
     """入账: the accountant enters the finance voucher number."""
-    obj = _get(request, IntangibleAsset, pk)
+    obj = _get(request, IntangibleAsset, pk, "view")
     require_perm(request.user, "assets.book_intangibleasset")
     url = registry[IntangibleAsset].detail_url(obj)
     form = BookForm(request.POST if request.method == "POST" else None,
@@ -155,7 +151,7 @@ def intangible_dispose(request, pk):
 @login_required
 def project_accept(request, pk):
     """竣工验收 and 转固: the cost goes to the building card (or a new card)."""
-    project = _get(request, ConstructionProject, pk)
+    project = _get(request, ConstructionProject, pk, "view")
     require_perm(request.user, "assets.accept_constructionproject")
     url = registry[ConstructionProject].detail_url(project)
     form = AcceptForm(request.POST if request.method == "POST" else None,

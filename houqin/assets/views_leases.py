@@ -8,14 +8,11 @@ API), putting a lease in force with its approval and tender (page and API), the 
 
 from __future__ import annotations
 
-import tempfile
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Sum
-from django.http import FileResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,6 +21,7 @@ from rest_framework.decorators import action
 
 from houqin.core.entities import registry
 from houqin.core.permissions import require_perm, scope
+from houqin.core.responses import stamp, xlsx_response
 from houqin.core.views_entity import EntityDetailView, add_service_errors
 
 from . import selectors_leases as sel
@@ -31,15 +29,11 @@ from .choices import UseStatus
 from .forms_leases import BackInUseForm, LeaseActivateForm, MarkIdleForm
 from .models import Asset, IdleRoom, Lease, RentInstallment
 from .services import leases as svc
-from .views import DraftOnlyEditMixin, _answer, _api_object
+from .views import DraftOnlyEditMixin, _answer, _api_object, _get
 
 IDLE_PERM = "assets.change_asset"  # the keepers: asset_keeper and logistics_director
 LEASE_PERM = "assets.change_lease"
 REGISTER_SHOWN = 100
-
-
-def _get(request, model, pk, action="change"):
-    return get_object_or_404(scope(model.objects.all(), request.user, action), pk=pk)
 
 
 class LeaseDetailView(DraftOnlyEditMixin, EntityDetailView):
@@ -211,14 +205,11 @@ def rent_report_export(request):
                    *money]
         rows = [[r["lease"].number, str(r["lease"].tenant), r["due"], r["received"], r["paid_over"],
                  r["to_pay_over"]] for r in sel.rent_report_by_lease(school, year)]
-    out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-    excel.write_xlsx(out, columns=columns, rows=rows, sheet_title=_("Rent report"),
-                     title_lines=[f"{request.user.school} {_('Rent report (non-tax revenue)')} {year}",
-                                  _("Per month") if by_month else _("Per lease")])
-    out.seek(0)
-    name = f"rent-{year}-{'month' if by_month else 'lease'}-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
-    return FileResponse(out, as_attachment=True, filename=name,
-                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    title_lines = [f"{request.user.school} {_('Rent report (non-tax revenue)')} {year}",
+                   _("Per month") if by_month else _("Per lease")]
+    return xlsx_response(lambda out: excel.write_xlsx(out, columns=columns, rows=rows, sheet_title=_("Rent report"),
+                                                      title_lines=title_lines),
+                         f"rent-{year}-{'month' if by_month else 'lease'}-{stamp()}.xlsx")
 
 
 # API actions (the same services as the pages) ----------------------------------------------------------------

@@ -10,21 +10,19 @@ or ``ids`` for a selection.
 
 from __future__ import annotations
 
-import tempfile
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpResponse, QueryDict
+from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from houqin.core.entities import registry
 from houqin.core.permissions import require_perm
 from houqin.core.printing import PrintError
+from houqin.core.responses import pdf_response, stamp, xlsx_response
 from houqin.core.views_entity import filter_summary
 from houqin.org.models import Building, Room
 
@@ -106,21 +104,11 @@ def filtered(request, model, action: str = "view"):
     return qs.order_by("code"), filter_summary(filterset)
 
 
-def _pdf(pdf: bytes, name: str) -> HttpResponse:
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{name}"'
-    return response
-
-
 def _back(request):
     """Back to the print centre with the same query, so nothing typed is lost."""
     url = reverse("assets:print_center")
     query = request.GET.urlencode()
     return redirect(f"{url}?{query}" if query else url)
-
-
-def _stamp() -> str:
-    return timezone.localtime().strftime("%Y%m%d-%H%M")
 
 
 # The print centre ------------------------------------------------------------------------------------------
@@ -191,7 +179,7 @@ def cards_pdf(request):
     except (BadRequest, PrintError) as exc:
         messages.error(request, str(exc))
         return _back(request)
-    return _pdf(pdf, f"asset-cards-{_stamp()}.pdf")
+    return pdf_response(pdf, f"asset-cards-{stamp()}.pdf")
 
 
 @login_required
@@ -220,7 +208,7 @@ def labels_pdf(request):
     except (BadRequest, PrintError) as exc:
         messages.error(request, str(exc))
         return _back(request)
-    return _pdf(pdf, f"asset-labels-{_stamp()}.pdf")
+    return pdf_response(pdf, f"asset-labels-{stamp()}.pdf")
 
 
 # Door lists ------------------------------------------------------------------------------------------------
@@ -249,7 +237,7 @@ def room_lists_pdf(request):
     except (BadRequest, PrintError) as exc:
         messages.error(request, str(exc))
         return _back(request)
-    return _pdf(pdf, f"room-lists-{_stamp()}.pdf")
+    return pdf_response(pdf, f"room-lists-{stamp()}.pdf")
 
 
 # Ledger ----------------------------------------------------------------------------------------------------
@@ -273,14 +261,11 @@ def ledger(request):
             who = _("Only what you keep")
             summary = f"{summary}；{who}" if summary else who
         if kind == "xlsx":
-            out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-            printing.write_ledger_xlsx(out, assets, group_by=group, school=_school_name(user),
-                                       filter_summary=summary)
-            out.seek(0)
-            return FileResponse(out, as_attachment=True, filename=f"{printing.ledger_title()}-{_stamp()}.xlsx",
-                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            return xlsx_response(lambda out: printing.write_ledger_xlsx(
+                out, assets, group_by=group, school=_school_name(user), filter_summary=summary),
+                f"{printing.ledger_title()}-{stamp()}.xlsx")
         pdf = printing.render_ledger_pdf(assets, group_by=group, school=_school_name(user), filter_summary=summary)
     except (BadRequest, PrintError) as exc:
         messages.error(request, str(exc))
         return _back(request)
-    return _pdf(pdf, f"asset-ledger-{_stamp()}.pdf")
+    return pdf_response(pdf, f"asset-ledger-{stamp()}.pdf")

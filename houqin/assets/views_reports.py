@@ -14,13 +14,12 @@ not repeated.
 from __future__ import annotations
 
 import datetime
-import tempfile
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -31,6 +30,7 @@ from django.views.decorators.http import require_GET
 from houqin.core import excel
 from houqin.core.permissions import is_cross_school, require_perm
 from houqin.core.printing import PrintError
+from houqin.core.responses import pdf_response, stamp, xlsx_response
 from houqin.org.models import School
 
 from . import fiscal_export, printing, reports
@@ -41,7 +41,6 @@ from .models import FiscalExportColumn
 # read the asset reports (entities_reports.register), so one permission guards both.
 REPORTS_PERM = "assets.view_fiscalexportcolumn"
 LAYOUT_PERM = "assets.change_fiscalexportcolumn"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_PRINT_ROWS = 2000  # grouped rows in one PDF (the full-code ledger of a large school stays far below)
 
 
@@ -178,25 +177,8 @@ def _require_reports(request):
         raise PermissionDenied(_("Asset reports are made for one school: this account belongs to none."))
 
 
-def _stamp() -> str:
-    return timezone.localtime().strftime("%Y%m%d-%H%M")
-
-
 def _printed() -> str:
     return printing._printed()[1]
-
-
-def _pdf_response(pdf: bytes, name: str) -> HttpResponse:
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{name}"'
-    return response
-
-
-def _xlsx_response(write, name: str) -> FileResponse:
-    out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-    write(out)
-    out.seek(0)
-    return FileResponse(out, as_attachment=True, filename=name, content_type=XLSX)
 
 
 def _render_pdf(*, title: str, school: str, subtitle_lines: list[str], sections: list[dict], summary=(),
@@ -283,11 +265,11 @@ def ledger(request):
     kind = _output(request)
     title = ledger_title()
     if kind == "xlsx":
-        return _xlsx_response(lambda out: write_ledger_xlsx(out, report, school=str(school)),
-                              f"{title}-{_stamp()}.xlsx")
+        return xlsx_response(lambda out: write_ledger_xlsx(out, report, school=str(school)),
+                              f"{title}-{stamp()}.xlsx")
     if kind == "pdf":
         try:
-            return _pdf_response(render_ledger_pdf(report, school=str(school)), f"general-ledger-{_stamp()}.pdf")
+            return pdf_response(render_ledger_pdf(report, school=str(school)), f"general-ledger-{stamp()}.pdf")
         except PrintError as exc:
             messages.error(request, str(exc))
             return redirect(f"{reverse('assets:report_ledger')}?{_keep_query(request)}")
@@ -414,11 +396,11 @@ def training(request):
     kind = _output(request)
     title = training_title()
     if kind == "xlsx":
-        return _xlsx_response(lambda out: write_training_xlsx(out, report, school=str(school)),
-                              f"{title}-{_stamp()}.xlsx")
+        return xlsx_response(lambda out: write_training_xlsx(out, report, school=str(school)),
+                              f"{title}-{stamp()}.xlsx")
     if kind == "pdf":
         try:
-            return _pdf_response(render_training_pdf(report, school=str(school)), f"training-equipment-{_stamp()}.pdf")
+            return pdf_response(render_training_pdf(report, school=str(school)), f"training-equipment-{stamp()}.pdf")
         except PrintError as exc:
             messages.error(request, str(exc))
             return redirect(f"{reverse('assets:report_training')}?{_keep_query(request)}")
@@ -528,11 +510,11 @@ def per_student(request):
     kind = _output(request)
     title = per_student_title()
     if kind == "xlsx":
-        return _xlsx_response(lambda out: write_per_student_xlsx(out, report, school=str(school)),
-                              f"{title}-{_stamp()}.xlsx")
+        return xlsx_response(lambda out: write_per_student_xlsx(out, report, school=str(school)),
+                              f"{title}-{stamp()}.xlsx")
     if kind == "pdf":
         try:
-            return _pdf_response(render_per_student_pdf(report, school=str(school)), f"per-student-{_stamp()}.pdf")
+            return pdf_response(render_per_student_pdf(report, school=str(school)), f"per-student-{stamp()}.pdf")
         except PrintError as exc:
             messages.error(request, str(exc))
             return redirect(f"{reverse('assets:report_per_student')}?{_keep_query(request)}")
@@ -630,9 +612,9 @@ def fiscal_export_page(request):
             return redirect(f"{reverse('assets:report_fiscal_export')}?{_keep_query(request)}")
         del columns
         name = _("Fiscal asset export")
-        return _xlsx_response(lambda out: fiscal_export.write(
+        return xlsx_response(lambda out: fiscal_export.write(
             out, school.pk, booked_only=bool(form.cleaned_data.get("booked")), month=form.cleaned_data.get("month"),
-            title=name), f"{name}-{school.code}-{_stamp()}.xlsx")
+            title=name), f"{name}-{school.code}-{stamp()}.xlsx")
     columns = list(FiscalExportColumn.objects.filter(school=school).order_by("position"))
     problems = []
     try:

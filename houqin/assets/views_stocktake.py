@@ -15,16 +15,16 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from houqin.core.entities import format_value, registry
 from houqin.core.permissions import require_perm, scope
+from houqin.core.responses import pdf_response, stamp, xlsx_response
 from houqin.core.views_entity import EntityDetailView, add_service_errors
 from houqin.org.models import Room
 
@@ -479,30 +479,22 @@ def report_print(request, pk):
     except printing.PrintError as exc:
         messages.error(request, str(exc))
         return redirect("assets:stocktake_report", stocktake.pk)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f"inline; filename={stocktake.number}.pdf"
-    return response
+    return pdf_response(pdf, f"{stocktake.number}.pdf")
 
 
 @login_required
 def report_export(request, pk):
     """Every line of the stocktake (found ones too) as .xlsx, in report order."""
-    import tempfile
-
     from houqin.core import excel
 
     stocktake = _viewable(request, pk)
     kinds = ["text", "text", "text", "text", "text", "int", "int", "decimal", "text"]
     columns = [excel.Column(key=str(i), header=str(h), kind=k)
                for i, ((h, _a, _w), k) in enumerate(zip(_report_columns(), kinds, strict=True))]
-    out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-    excel.write_xlsx(out, columns=columns, rows=_report_rows(stocktake, None),
-                     sheet_title=_("Stocktake report"),
-                     title_lines=[f"{stocktake.school} {_('Stocktake report (盘盈盘亏)')}", _scope_text(stocktake)])
-    out.seek(0)
-    filename = f"{stocktake.number}-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
-    return FileResponse(out, as_attachment=True, filename=filename,
-                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    title_lines = [f"{stocktake.school} {_('Stocktake report (盘盈盘亏)')}", _scope_text(stocktake)]
+    return xlsx_response(lambda out: excel.write_xlsx(out, columns=columns, rows=_report_rows(stocktake, None),
+                                                      sheet_title=_("Stocktake report"), title_lines=title_lines),
+                         f"{stocktake.number}-{stamp()}.xlsx")
 
 
 __all__ = ["StocktakeDetailView", "decode_image", "detail_actions"]

@@ -7,7 +7,6 @@ Every view checks the permission on the server and takes its queryset from ``ent
 from __future__ import annotations
 
 import html
-import tempfile
 import uuid
 from pathlib import Path
 from urllib.parse import urlencode
@@ -18,7 +17,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone, translation
@@ -30,6 +29,7 @@ from .audit import history_for
 from .entities import Fields, Related, format_value, registry
 from .models import ListPreference, SavedFilter
 from .paging import BoundedPaginator, DeferredJoin
+from .responses import pdf_response, xlsx_response
 
 
 def _excel():
@@ -301,11 +301,7 @@ class EntityExportView(EntityListView):
         filename = f"{e.verbose_name_plural}-{timezone.localtime().strftime('%Y%m%d-%H%M')}.xlsx"
         if total > settings.HOUQIN_EXPORT_INLINE_MAX:
             return self.run_as_job(total, _("Export: %(list)s") % {"list": e.verbose_name_plural}, filename)
-        out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-        self.write_export(out, filterset, qs, columns)
-        out.seek(0)
-        return FileResponse(out, as_attachment=True, filename=filename,
-                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return xlsx_response(lambda out: self.write_export(out, filterset, qs, columns), filename)
 
     def run_as_job(self, total: int, label: str, filename: str):
         """A large list is written on the job worker (``export_list_job``); its owner watches the progress
@@ -435,9 +431,7 @@ class EntityPrintView(EntityExportView):
         except printing.PrintError as exc:
             messages.error(request, str(exc))
             return redirect(reverse(e.url_name("list")))
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = "inline; filename=print.pdf"
-        return response
+        return pdf_response(pdf, "print.pdf")
 
     def render_pdf(self, filterset, qs, columns, on_row=None, timeout: float | None = None) -> bytes:
         from . import printing
@@ -764,12 +758,8 @@ class EntityImportView(EntityView):
         if request.GET.get("template"):
             from .importing import write_template
 
-            out = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-            write_template(self.entity, out)
-            out.seek(0)
-            return FileResponse(out, as_attachment=True,
-                                filename=_("%(things)s import template.xlsx") % {"things": self.entity.verbose_name_plural},
-                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            return xlsx_response(lambda out: write_template(self.entity, out),
+                                 _("%(things)s import template.xlsx") % {"things": self.entity.verbose_name_plural})
         return render(request, self.template_name, self.context())
 
     def post(self, request, *args, **kwargs):

@@ -39,6 +39,7 @@ from ..choices import (
     AccountingClass,
     Acquisition,
     FundingSource,
+    UseStatus,
     ValuationType,
 )
 from ..models import (
@@ -381,11 +382,19 @@ def _intangible_balances(school, end: datetime.date, out) -> None:
         out[(INTANGIBLE, row["intangible__funding_source"])]["depreciation"] += row["amount"] or ZERO
 
 
+def awaiting_booking(cards, end: datetime.date | None = None):
+    """已验收未入账: of ``cards``, the school's own ones finance has not booked (by ``end``, default today),
+    not disposed of by then. The booking page lists them; the 对账表 shows them as a reconciling item."""
+    cards = cards.exclude(acquisition=Acquisition.PARTNER_LENT)
+    if end is None:
+        return cards.filter(booking=Asset.Booking.PENDING).exclude(status=UseStatus.DISPOSED)
+    return (cards.filter(acquired_on__lte=end).exclude(disposed_on__lte=end)
+            .filter(Q(booking=Asset.Booking.PENDING) | Q(booked_on__gt=end)))
+
+
 def pending_cards(school, end: datetime.date) -> dict[str, Decimal | int]:
-    """已验收未入账: owned cards acquired by ``end`` that finance has not booked (a reconciling item)."""
-    rows = (Asset.objects.filter(school=school, acquired_on__lte=end).exclude(acquisition=Acquisition.PARTNER_LENT)
-            .exclude(disposed_on__lte=end)
-            .filter(Q(booking=Asset.Booking.PENDING) | Q(booked_on__gt=end))
+    """The count and value of the cards awaiting booking at ``end`` (a reconciling item of the 对账表)."""
+    rows = (awaiting_booking(Asset.objects.filter(school=school), end)
             .aggregate(cards=models_count(), value=Coalesce(Sum("original_value"), Value(ZERO), output_field=MONEY)))
     return rows
 

@@ -386,3 +386,26 @@ def test_intangible_assets_are_reconciled_too(school, keeper, accountant):
     line = next(ln for ln in closing.statement(period).lines if ln.accounting_class == "intangible")
     assert (line.houqin_value, line.houqin_depreciation) == (D("36000.00"), D("600.00"))
     assert line.depreciation_difference == D("100.00") and line.class_label == "无形资产"
+
+
+@pytest.mark.django_db
+def test_cards_from_before_fixed_assets_ii_get_their_balances_and_disposal_dates(school, keeper):
+    """assets.0005: existing cut-over cards start from their opening depreciation; disposed cards get the date
+    of their journal's disposal row."""
+    import importlib
+
+    from django.apps import apps
+
+    backfill = importlib.import_module("houqin.assets.migrations.0005_fixed_assets_ii_backfill").backfill
+    old = card(school, keeper, in_service=datetime.date(2020, 1, 1), opening_on=datetime.date(2021, 12, 31),
+               opening_depreciation=D("1999.92"))
+    gone = card(school, keeper, in_service=datetime.date(2020, 1, 1))
+    locked = journal.lock(Asset, [gone.pk])[gone.pk]
+    journal.post(locked, kind=AssetMovement.Kind.DISPOSE, actor=keeper, on=datetime.date(2024, 5, 6),
+                 status=UseStatus.DISPOSED, value_change=-locked.original_value)
+    Asset.objects.filter(pk__in=[old.pk, gone.pk]).update(accumulated_depreciation=0, disposed_on=None)
+    backfill(apps, None)
+    old.refresh_from_db()
+    gone.refresh_from_db()
+    assert old.accumulated_depreciation == D("1999.92")
+    assert gone.disposed_on == datetime.date(2024, 5, 6)
