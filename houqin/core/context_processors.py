@@ -24,10 +24,37 @@ def _url(url_name: str):
     return url
 
 
+_visible_cache: dict[tuple, list] = {}
+
+
 def _visible(request) -> list[tuple]:
     """(group, [(item, url)]) this user may open in this school (absent, not dead links)."""
+    return _visible_keyed(request)[1]
+
+
+def _visible_keyed(request) -> tuple[tuple | None, list[tuple]]:
+    """``(key, menu)``: the menu worked out once per process for each permission set (``core.authcache``
+    hands out the same set while the account's rights are unchanged), school modules and script prefix;
+    the key names it (None when it was not cached)."""
     user = request.user
     school = getattr(user, "school", None)
+    rights = getattr(user, "_rights", None)
+    key = None
+    if rights is not None and user.is_active:
+        key = (rights()[0], user.is_superuser, getattr(school, "pk", None),
+               tuple(getattr(school, "disabled_modules", None) or ()), get_script_prefix())
+        hit = _visible_cache.get(key)
+        if hit is not None:
+            return key, hit
+    groups = _compute_visible(user, school)
+    if key is not None:
+        if len(_visible_cache) >= NAV_CACHE_SIZE:
+            _visible_cache.clear()
+        _visible_cache[key] = groups
+    return key, groups
+
+
+def _compute_visible(user, school) -> list[tuple]:
     groups = []
     for group in sorted(registry.menu_groups.values(), key=lambda g: g.order):
         items = []
@@ -56,10 +83,12 @@ def navigation(request) -> list[dict]:
 def navigation_html(request) -> str:
     """The rendered menu (core/partials/nav_groups.html). The permission checks run on every request;
     the HTML is rendered once per distinct menu (its entries, the active one, the language)."""
-    visible = _visible(request)
-    key = (translation.get_language(),
-           tuple((group.key, tuple((item.url_name, url, url and request.path.startswith(url)) for item, url in items))
-                 for group, items in visible))
+    rights_key, visible = _visible_keyed(request)
+    path = request.path
+    active = tuple(url for _group, items in visible for _item, url in items if path.startswith(url))
+    entries = rights_key or tuple((group.key, tuple((item.url_name, url) for item, url in items))
+                                  for group, items in visible)
+    key = (translation.get_language(), entries, active)
     html = _nav_html.get(key)
     if html is None:
         groups = [{"key": group.key, "label": group.label,

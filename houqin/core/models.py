@@ -168,6 +168,8 @@ class Attachment(models.Model):
     def __str__(self) -> str:
         return self.original_name
 
+    str_fields = ("original_name",)  # what __str__ reads (lists load only these)
+
 
 class SavedFilter(models.Model):
     """A named list filter (query string), private to its owner or shared with the school."""
@@ -192,6 +194,8 @@ class SavedFilter(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    str_fields = ("name",)  # what __str__ reads (lists load only these)
 
 
 class ListPreference(models.Model):
@@ -306,3 +310,14 @@ class PeriodicSlot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} #{self.slot}"
+
+
+class AuthStamp(models.Model):
+    """One row whose value database triggers change whenever a table that decides an account's
+    permissions or roles changes (groups, their permissions, department roles and members, staff
+    status). ``core.authcache`` keeps each account's permission set per process until it changes."""
+
+    value = models.CharField(max_length=32)
+
+    def __str__(self) -> str:
+        return self.value

@@ -11,11 +11,13 @@ def _sync_roles_after_migrate(sender, app_config=None, using="default", **kwargs
     with_models = [c for c in apps.get_app_configs() if c.models_module is not None]
     if app_config is None or not with_models or app_config is not with_models[-1]:
         return
+    from .authcache import repair_auth_triggers
     from .roles import sync_roles
     from .search_index import repair_trigram_indexes
 
     sync_roles()
     repair_trigram_indexes(using)  # a migration that rebuilt a table dropped its search triggers
+    repair_auth_triggers(using)  # … and the permission-stamp triggers (core.authcache)
 
 
 def _client(request):

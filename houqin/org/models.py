@@ -32,6 +32,8 @@ class School(BaseModel):
     def __str__(self) -> str:
         return self.name
 
+    str_fields = ("name",)  # what __str__ reads (lists load only these)
+
     def module_enabled(self, code: str) -> bool:
         return code not in (self.disabled_modules or [])
 
@@ -62,17 +64,53 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.display_name or self.username
 
+    str_fields = ("display_name", "username")  # what __str__ reads (lists load only these)
+
+    def has_perm(self, perm, obj=None) -> bool:
+        """``AbstractUser.has_perm`` against the permission set read once for this object (one request),
+        from the per-process cache of ``core.authcache`` while the rights have not changed.
+
+        Django asks every authentication backend in turn and each builds its set again; a list page
+        asks about sixty times (the menu, the buttons, the scoping). The backends' answer is the union
+        of their ``get_all_permissions`` (none of them has its own ``has_perm`` rule or raises
+        ``PermissionDenied``)."""
+        if obj is not None:
+            return super().has_perm(perm, obj)
+        if self.is_active and self.is_superuser:
+            return True
+        if not self.is_active:
+            return False
+        return perm in self._rights()[0]
+
     @property
-    def role_codes(self) -> set[str]:
-        if not hasattr(self, "_role_codes"):
-            codes = set(self.groups.values_list("name", flat=True))
-            codes.update(
-                Group.objects.filter(
-                    granting_departments__members__user=self, granting_departments__members__status="active"
-                ).values_list("name", flat=True)
-            )
-            self._role_codes = codes
-        return self._role_codes
+    def role_codes(self) -> frozenset[str]:
+        return self._rights()[1]
+
+    def _rights(self) -> tuple[frozenset, frozenset]:
+        """(permission names, role codes), once per object. A tablet session's reduced permission set is
+        put on the object by its backend (``_perm_cache``) and is used as it is."""
+        rights = self.__dict__.get("_houqin_rights")
+        if rights is None:
+            if self.pk is None or not self.is_active or "_perm_cache" in self.__dict__:
+                rights = self._rights_from_db()
+            else:
+                from houqin.core import authcache
+
+                rights = authcache.rights(self, self._rights_from_db)
+            self.__dict__["_houqin_rights"] = rights
+        return rights
+
+    def _rights_from_db(self) -> tuple[frozenset, frozenset]:
+        perms = frozenset(self.get_all_permissions()) if self.is_active else frozenset()
+        if self.pk is None:
+            return perms, frozenset()
+        codes = set(self.groups.values_list("name", flat=True))
+        codes.update(
+            Group.objects.filter(
+                granting_departments__members__user=self, granting_departments__members__status="active"
+            ).values_list("name", flat=True)
+        )
+        return perms, frozenset(codes)
 
     def has_role(self, *codes: str) -> bool:
         return bool(self.role_codes.intersection(codes))
@@ -98,6 +136,8 @@ class Campus(SchoolScopedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    str_fields = ("name",)  # what __str__ reads (lists load only these)
 
 
 class Building(SchoolScopedModel):
@@ -126,6 +166,8 @@ class Building(SchoolScopedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    str_fields = ("name",)  # what __str__ reads (lists load only these)
 
 
 class Room(SchoolScopedModel):
@@ -166,6 +208,8 @@ class Room(SchoolScopedModel):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
+    str_fields = ("code", "name")  # what __str__ reads (lists load only these)
+
 
 class Department(SchoolScopedModel):
     """部门: 行政 offices (总务处, 保卫科, 学生处), 专业部, 年级组, 教研组 (ORG-2).
@@ -198,6 +242,8 @@ class Department(SchoolScopedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    str_fields = ("name",)  # what __str__ reads (lists load only these)
 
 
 class Staff(SchoolScopedModel):
@@ -239,6 +285,8 @@ class Staff(SchoolScopedModel):
     def __str__(self) -> str:
         return self.name
 
+    str_fields = ("name",)  # what __str__ reads (lists load only these)
+
 
 class SchoolClass(SchoolScopedModel):
     """班级, named by intake year and major, e.g. 2023级汽修1班 (ORG-3)."""
@@ -277,6 +325,8 @@ class SchoolClass(SchoolScopedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    str_fields = ("name",)  # what __str__ reads (lists load only these)
 
     @staticmethod
     def make_name(intake_year: int, major: str, number: int) -> str:
@@ -343,6 +393,8 @@ class Student(SchoolScopedModel):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.student_no}）"
+
+    str_fields = ("name", "student_no")  # what __str__ reads (lists load only these)
 
 
 class Term(SchoolScopedModel):
@@ -415,3 +467,5 @@ class Holiday(SchoolScopedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    str_fields = ("name",)  # what __str__ reads (lists load only these)

@@ -27,7 +27,7 @@ class PlatformBackend(BaseBackend):
         return None
 
     def get_user(self, user_id):
-        user = get_user_model()._default_manager.filter(pk=user_id, is_active=True).first()
+        user = get_user_model()._default_manager.select_related("school").filter(pk=user_id, is_active=True).first()
         if user is not None:
             user.must_change_password = False  # this session only; see the module docstring
         return user
