@@ -46,6 +46,8 @@ class ApprovalPolicy(SchoolScopedModel):
     def __str__(self) -> str:
         return self.name
 
+    str_fields = ("name",)  # what __str__ reads (lists load only these)
+
 
 class PolicyStep(models.Model):
     """One step of a policy, applying from ``min_amount`` (always when empty)."""
@@ -74,6 +76,8 @@ class PolicyStep(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+    str_fields = ("label",)  # what __str__ reads (lists load only these)
 
     def applies_to(self, amount) -> bool:
         if self.min_amount is None:
@@ -171,6 +175,8 @@ class ApprovalStep(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+    str_fields = ("label",)  # what __str__ reads (lists load only these)
 
     @property
     def color(self) -> str:

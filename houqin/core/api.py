@@ -7,6 +7,8 @@ validation as the page — and call the same entity services; errors are field m
 
 from __future__ import annotations
 
+import copy
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import InvalidPage
@@ -14,7 +16,9 @@ from django.forms.models import model_to_dict
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.fields import SkipField
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.relations import PKOnlyObject
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -61,12 +65,40 @@ class EntitySerializer(serializers.ModelSerializer):
     def get_label(self, obj) -> str:
         return str(obj)
 
+    def get_fields(self):
+        """The declared and model fields, built once per class for output (ModelSerializer builds ~35
+        fields from the model on every request); each serializer binds its own shallow copies. Input
+        (``data=``) builds them as DRF does, as does a serializer holding nested serializers."""
+        if hasattr(self, "initial_data"):
+            return super().get_fields()
+        cls = type(self)
+        proto = cls.__dict__.get("_houqin_output_fields")
+        if proto is None:
+            proto = super().get_fields()
+            if any(isinstance(f, serializers.BaseSerializer) for f in proto.values()):
+                return proto
+            cls._houqin_output_fields = proto
+        return {name: copy.copy(f) for name, f in proto.items()}
+
     def to_representation(self, instance):
-        data = super().to_representation(instance)
-        request = self.context.get("request")
-        user = getattr(request, "user", None)
-        for name in self.entity.computed_api_fields():
-            data[name] = self.entity.value(instance, name, user)
+        """DRF's ``Serializer.to_representation`` with the readable fields listed once per serializer
+        (DRF walks all fields again for every row), plus the values the entity computes per user."""
+        fields = self.__dict__.get("_houqin_readable")
+        if fields is None:
+            fields = self.__dict__["_houqin_readable"] = list(self._readable_fields)
+        data = {}
+        for field in fields:
+            try:
+                attribute = field.get_attribute(instance)
+            except SkipField:
+                continue
+            check_for_none = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
+            data[field.field_name] = None if check_for_none is None else field.to_representation(attribute)
+        computed = self.entity.computed_api_fields()
+        if computed:
+            user = getattr(self.context.get("request"), "user", None)
+            for name in computed:
+                data[name] = self.entity.value(instance, name, user)
         return data
 
 
@@ -162,6 +194,12 @@ class EntityPagination(PageNumberPagination):
         return out
 
 
+def _plain(model, name: str) -> bool:
+    from .entities import _plain_field
+
+    return _plain_field(model, name)
+
+
 class EntityViewSet(viewsets.ModelViewSet):
     entity = None
     permission_classes = [permissions.IsAuthenticated, EntityPermission]
@@ -174,7 +212,32 @@ class EntityViewSet(viewsets.ModelViewSet):
         qs = e.queryset(self.request.user, act)
         if self.action == "list" and e.is_voidable and self.request.query_params.get("voided") not in ("all", "only"):
             qs = qs.filter(voided_at__isnull=True)
+        if self.action == "list" and self._output_needs_no_joins():
+            qs = qs.select_related(None)
         return qs.order_by(*e.default_ordering(), "pk")
+
+    def _output_needs_no_joins(self) -> bool:
+        """Whether the list's output reads no related record: related records appear as their ids (read
+        from the row), the label is the record's ``__str__`` over its own fields (``str_fields``) and the
+        entity computes no value per user. Then joining them (``select_related``) only costs time."""
+        cls = type(self)
+        answer = cls.__dict__.get("_houqin_no_joins")
+        if answer is None:
+            answer = self._check_no_joins()
+            cls._houqin_no_joins = answer
+        return answer
+
+    def _check_no_joins(self) -> bool:
+        e = self.entity
+        names = getattr(e.model, "str_fields", None)
+        return (type(self).get_serializer_class is EntityViewSet.get_serializer_class
+                and self.get_serializer_class() is e.serializer_class
+                and issubclass(e.serializer_class, EntitySerializer)
+                and not e.computed_api_fields()
+                and bool(names) and all(_plain(e.model, n) for n in names)
+                and all(isinstance(f, serializers.ModelSerializer.serializer_related_field)
+                        or not getattr(f, "source", "").count(".")
+                        for f in e.serializer_class().fields.values()))
 
     def _form(self, data, instance=None):
         e = self.entity

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+
 import django_filters
 from django import forms
 from django.db import models
 from django.db.models import Q
 from django.forms import modelform_factory
+from django.http import QueryDict
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -36,8 +39,42 @@ class EntityFilterSet(django_filters.FilterSet):
 
     entity = None
 
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        """django-filter's ``__init__`` with shallow copies of the declared filters instead of a deep
+        copy: a filter keeps nothing per request but its parent (a list page built its dozen filters
+        and their widgets again on every request)."""
+        if queryset is None:
+            queryset = self._meta.model._default_manager.all()
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
+        self.filters = {name: copy.copy(f) for name, f in self.base_filters.items()}
+        for filter_ in self.filters.values():
+            filter_.model = queryset.model
+            filter_.parent = self
+            if filter_.method is not None:
+                filter_.method = filter_.method  # bind the ``FilterMethod`` to this copy, not the declared filter
+
+    def get_form_class(self):
+        """The form class, built once per filterset class (its fields do not depend on the request but
+        for the related-record choices, which ``form`` sets on each form from this request)."""
+        cls = type(self)
+        form_class = cls.__dict__.get("_houqin_form_class")
+        if form_class is None:
+            form_class = super().get_form_class()
+            cls._houqin_form_class = form_class
+        return form_class
+
     @property
     def form(self):
+        if not hasattr(self, "_form"):
+            form = super().form
+            for name, filter_ in self.filters.items():
+                if isinstance(filter_, django_filters.ModelChoiceFilter):
+                    # The choices of this user's school (``school_queryset``), never the first request's.
+                    form.fields[name].queryset = filter_.get_queryset(self.request)
         form = super().form
         if not getattr(form, "_houqin_styled", False):
             for field in form.fields.values():

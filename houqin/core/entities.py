@@ -100,6 +100,22 @@ class ImportResult:
         return not self.problems
 
 
+def _paths(prefix: str, tree: dict) -> list[str]:
+    """``select_related`` paths of a ``query.select_related`` subtree: {"term": {}} → ["c__term"]."""
+    if not tree:
+        return [prefix]
+    return [p for name, sub in tree.items() for p in _paths(f"{prefix}__{name}", sub)]
+
+
+def _plain_field(model, name: str) -> bool:
+    """Whether ``name`` is a concrete, non-relation field of ``model`` (what ``only()`` can load)."""
+    try:
+        f = model._meta.get_field(name)
+    except Exception:  # noqa: BLE001 - a property or a method
+        return False
+    return f.concrete and not f.is_relation and f.name == name
+
+
 class Entity:
     """The declaration. Class attributes are the configuration; methods are the hooks."""
 
@@ -193,6 +209,43 @@ class Entity:
         """The one scoping function (role + school + row rule) applied to this entity."""
         return scope(self.base_queryset(), user, action)
 
+    def list_queryset(self, queryset: models.QuerySet, columns) -> models.QuerySet:
+        """``queryset`` loading only what the cells of ``columns`` show (architecture §3: a list page
+        builds 50 rows with their related records; loading every column of each costs more than the
+        SQL). Only when that is known: every column a plain or foreign-key field, and the entity
+        computing no value, display, link or badge of its own; otherwise the queryset as it is.
+
+        A related record shown by its ``__str__`` is loaded with the fields its model names in
+        ``str_fields`` (all of them when it names none)."""
+        cls = type(self)
+        if any(getattr(cls, m) is not getattr(Entity, m) for m in ("value", "display", "link", "badge")):
+            return queryset
+        declared = queryset.query.select_related
+        if declared is True:
+            return queryset
+        declared = declared or {}
+        only = {self.meta.pk.name}
+        related = []
+        for c in columns:
+            f = self.field(c.name)
+            if f is None or not f.concrete or f.many_to_many or hasattr(self, f"value_{c.name}"):
+                return queryset
+            only.add(f.name)
+            if f.is_relation:
+                names = getattr(f.related_model, "str_fields", None)
+                if names and all(_plain_field(f.related_model, n) for n in names):
+                    related.append(f.name)
+                    only.update(f"{f.name}__{n}" for n in names)
+                else:
+                    # Its ``__str__`` may read further records: keep what the entity joins below it.
+                    related.extend(_paths(f.name, declared.get(f.name) or {}))
+        status = self.field(self.status_field)
+        if status is not None and status.concrete:
+            only.add(status.attname)
+        if self.is_voidable:
+            only.add("voided_at")
+        return queryset.select_related(None).select_related(*related).only(*only)
+
     def default_ordering(self) -> tuple[str, ...]:
         return tuple(self.ordering or self.meta.ordering or ("pk",))
 
@@ -281,14 +334,18 @@ class Entity:
 
     def detail_url_for(self, pk) -> str:
         """The detail URL of ``pk`` without a ``reverse()`` per row (lists render hundreds of links)."""
+        return self.detail_url_function()(pk)
+
+    def detail_url_function(self):
+        """``detail_url_for`` with the script prefix looked up once (for a page's rows)."""
         from django.urls import get_script_prefix, reverse
 
         key = get_script_prefix()
         cache = self.__dict__.setdefault("_url_cache", {})
         if key not in cache:
-            cache[key] = reverse(self.url_name("detail"), args=[987654321]).split("987654321")
-        head, tail = cache[key]
-        return f"{head}{pk}{tail}"
+            head, tail = reverse(self.url_name("detail"), args=[987654321]).split("987654321")
+            cache[key] = lambda pk: f"{head}{pk}{tail}"
+        return cache[key]
 
     def cell_functions(self, name: str, user=None):
         """(display, link) for one list column: functions of the record giving what ``display`` and
@@ -304,8 +361,10 @@ class Entity:
             def link(obj):
                 return self.link(obj, name)
         elif name == self.title_column():
+            url_for = self.detail_url_function()
+
             def link(obj):
-                return self.detail_url_for(obj.pk)
+                return url_for(obj.pk)
         else:
             f = self.field(name)
             target = registry.get(f.related_model) if f is not None and f.is_relation and f.many_to_one else None
@@ -313,10 +372,11 @@ class Entity:
                 link = None
             else:
                 attname = f.attname
+                url_for = target.detail_url_function()
 
                 def link(obj):
                     pk = getattr(obj, attname)
-                    return target.detail_url_for(pk) if pk is not None else None
+                    return url_for(pk) if pk is not None else None
         return display, link
 
     def _display_function(self, name: str, user):

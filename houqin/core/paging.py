@@ -38,15 +38,26 @@ class DeferredJoin:
     def count(self) -> int:
         return self.queryset.count()
 
-    def count_upto(self, limit: int) -> int:
-        """The number of rows, but at most ``limit`` (the database stops counting there)."""
-        return _count_upto(self.queryset, limit)
-
     def __len__(self) -> int:  # pragma: no cover - the Paginator uses count()
         return self.count()
 
     def __getitem__(self, window):
-        ids = list(self.queryset.values_list("pk", flat=True)[window])
+        return self._rows(list(self.queryset.values_list("pk", flat=True)[window]))
+
+    def window(self, bottom: int, top: int, total: int) -> list:
+        """Rows ``bottom:top`` of ``total``. Past the middle they are read from the other end in the
+        opposite order (``ORDER BY … DESC LIMIT 50 OFFSET total - top``): an OFFSET walks every row it
+        skips, and the last page of 100,000 then skips 0 rows instead of 99,950. Every list orders by
+        its columns and then the primary key, so the reversed order is the exact mirror (NULLs too:
+        SQLite and PostgreSQL both put them at opposite ends of ASC and DESC)."""
+        qs = self.queryset
+        if bottom * 2 <= total or not qs.ordered:
+            return self[bottom:top]
+        ids = list(qs.reverse().values_list("pk", flat=True)[max(total - top, 0):total - bottom])
+        ids.reverse()
+        return self._rows(ids)
+
+    def _rows(self, ids: list) -> list:
         if not ids:
             return []
         found = {o.pk: o for o in self._by_pk(ids)}
@@ -66,17 +77,20 @@ class DeferredJoin:
         return qs
 
 
-def _count_upto(object_list, limit: int) -> int:
-    if hasattr(object_list, "count_upto"):
-        return object_list.count_upto(limit)
+def _count(object_list, limit: int, *, deep: bool = True) -> tuple[int, bool]:
+    """(rows counted, whether that is all of them): at most ``limit`` rows, or all of them on a deep page
+    on SQLite — a deep page walks that many rows anyway, and SQLite's plain COUNT(*) over a covering
+    index is about twice as fast as counting a LIMIT subquery."""
+    if isinstance(object_list, DeferredJoin):
+        object_list = object_list.queryset
     if hasattr(object_list, "query"):  # a QuerySet
         qs = object_list.order_by()
-        if limit > count_cap() + 1 and qs.db and connections[qs.db].vendor == "sqlite":
-            # A deep page walks that many rows anyway; SQLite's plain COUNT(*) over a covering
-            # index is about twice as fast as counting a LIMIT subquery.
-            return min(qs.count(), limit)
-        return qs.values("pk")[:limit].count()
-    return min(len(object_list), limit)
+        if deep and limit > count_cap() + 1 and qs.db and connections[qs.db].vendor == "sqlite":
+            return qs.count(), True
+        n = qs.values("pk")[:limit].count()
+        return n, n < limit
+    n = min(len(object_list), limit)
+    return n, n < limit
 
 
 class BoundedPaginator(Paginator):
@@ -93,11 +107,14 @@ class BoundedPaginator(Paginator):
             wanted = int(wanted_page)
         except (TypeError, ValueError):
             wanted = 1
-        self.limit = max(self.cap, min(max(wanted, 1), 10**7) * self.per_page)
+        self.wanted = min(max(wanted, 1), 10**7)
+        self.limit = max(self.cap, self.wanted * self.per_page)
 
     @cached_property
     def _bounded(self) -> tuple[int, bool]:
-        n = _count_upto(self.object_list, self.limit + 1)
+        n, complete = _count(self.object_list, self.limit + 1, deep=self.wanted > 1)
+        if complete:
+            return n, True
         return (self.limit, False) if n > self.limit else (n, True)
 
     @cached_property
@@ -132,6 +149,8 @@ class BoundedPaginator(Paginator):
         top = bottom + self.per_page
         if self.exact and top + self.orphans >= self.count:
             top = self.count
+        if self.exact and isinstance(self.object_list, DeferredJoin):
+            return self._get_page(self.object_list.window(bottom, top, self.count), number, self)
         return self._get_page(self.object_list[bottom:top], number, self)
 
     def _get_page(self, *args, **kwargs):

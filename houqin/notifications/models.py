@@ -37,6 +37,8 @@ class Notification(SchoolScopedModel):
     def __str__(self) -> str:
         return self.title
 
+    str_fields = ("title",)  # what __str__ reads (lists load only these)
+
     @property
     def is_read(self) -> bool:
         return self.read_at is not None

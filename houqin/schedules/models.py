@@ -155,6 +155,8 @@ class Plan(SchoolScopedModel):
     def __str__(self) -> str:
         return self.title
 
+    str_fields = ("title",)  # what __str__ reads (lists load only these)
+
     def clean(self) -> None:
         errors: dict[str, list] = {}
 

@@ -130,6 +130,8 @@ class Device(SchoolScopedModel):
     def __str__(self) -> str:
         return self.name
 
+    str_fields = ("name",)  # what __str__ reads (lists load only these)
+
     @property
     def allowed_roles(self) -> tuple[str, ...]:
         return tuple(self.roles or DEFAULT_DEVICE_ROLES.get(self.kind, ()))

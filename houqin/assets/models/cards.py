@@ -66,6 +66,8 @@ class AssetCategory(SchoolScopedModel):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
+    str_fields = ("code", "name")  # what __str__ reads (lists load only these)
+
     @property
     def depreciable(self) -> bool:
         from ..choices import NON_DEPRECIABLE_CLASSES
@@ -93,6 +95,8 @@ class FundingProject(SchoolScopedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    str_fields = ("name",)  # what __str__ reads (lists load only these)
 
 
 class Holding(SchoolScopedModel):
@@ -203,6 +207,8 @@ class Asset(Holding):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
+    str_fields = ("code", "name")  # what __str__ reads (lists load only these)
+
     @property
     def net_value(self):
         return self.original_value - (self.accumulated_depreciation or 0)
@@ -232,6 +238,8 @@ class LowValueItem(Holding):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    str_fields = ("code", "name")  # what __str__ reads (lists load only these)
 
     @property
     def total_value(self) -> Decimal:

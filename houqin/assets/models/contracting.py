@@ -236,6 +236,8 @@ class DamageRecord(SchoolScopedModel, VoidableMixin):
     def __str__(self) -> str:
         return f"{self.number} {self.what}"
 
+    str_fields = ("number", "what")  # what __str__ reads (lists load only these)
+
     @property
     def amount_due(self) -> Decimal:
         """What the responsible person owes: the decided amount, or the assessed one before the decision."""

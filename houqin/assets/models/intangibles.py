@@ -261,3 +261,5 @@ class ConstructionCost(SchoolScopedModel, VoidableMixin):
 
     def __str__(self) -> str:
         return f"{self.spent_on} {self.description}"
+
+    str_fields = ("spent_on", "description")  # what __str__ reads (lists load only these)

@@ -115,6 +115,8 @@ class Tenant(SchoolScopedModel):
     def __str__(self) -> str:
         return self.name
 
+    str_fields = ("name",)  # what __str__ reads (lists load only these)
+
     def clean(self) -> None:
         from houqin.org.validators import normalize_mobile
 
@@ -272,6 +274,8 @@ class RentPayOver(SchoolScopedModel, VoidableMixin):
     def __str__(self) -> str:
         return self.number
 
+    str_fields = ("number",)  # what __str__ reads (lists load only these)
+
 
 class RentReceipt(SchoolScopedModel, VoidableMixin):
     """租金收款 (AST-8): money received against one instalment, with the receipt (票据) number; voided, never deleted."""
@@ -308,3 +312,5 @@ class RentReceipt(SchoolScopedModel, VoidableMixin):
 
     def __str__(self) -> str:
         return f"{self.receipt_no} {self.amount}"
+
+    str_fields = ("receipt_no", "amount")  # what __str__ reads (lists load only these)

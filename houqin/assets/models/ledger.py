@@ -165,6 +165,8 @@ class ReconciliationNote(BaseModel):
     def __str__(self) -> str:
         return self.explanation
 
+    str_fields = ("explanation",)  # what __str__ reads (lists load only these)
+
 
 class FiscalExportColumn(SchoolScopedModel):
     """One column of the 财政 asset system's import template (AST-10): provinces differ, so the school
@@ -182,3 +184,5 @@ class FiscalExportColumn(SchoolScopedModel):
 
     def __str__(self) -> str:
         return self.header
+
+    str_fields = ("header",)  # what __str__ reads (lists load only these)

@@ -64,6 +64,8 @@ class Stocktake(SchoolScopedModel):
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
 
+    str_fields = ("number", "title")  # what __str__ reads (lists load only these)
+
 
 class StocktakeLine(models.Model):
     """One expected card or item (with its book place and quantity), or one unexpected scan."""
@@ -108,6 +110,8 @@ class StocktakeLine(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    str_fields = ("code",)  # what __str__ reads (lists load only these)
+
 
 class StocktakeScan(models.Model):
     """Every scan or typed code as it arrived, never changed: the lines are worked out from these.
@@ -139,6 +143,8 @@ class StocktakeScan(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    str_fields = ("code",)  # what __str__ reads (lists load only these)
 
 
 class Handover(SchoolScopedModel):
@@ -195,3 +201,5 @@ class HandoverLine(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+    str_fields = ("description",)  # what __str__ reads (lists load only these)
