@@ -1,4 +1,4 @@
-"""A trigram search index for list searches on SQLite (architecture §3: fast at 100k rows).
+"""Search indexes for list searches on SQLite (architecture §3: fast at 100k rows).
 
 An entity may name an FTS5 table (``Entity.search_index``) with the trigram tokenizer that holds
 its search columns under the same names (``search_fields``), keyed by the row's primary key and
@@ -8,8 +8,21 @@ still applies the ``LIKE '%…%'`` conditions to them, so the rows found are exa
 plain search: the trigram index folds case at least as widely as ``LIKE`` does, so it never
 misses a row ``LIKE`` finds.
 
-The index answers only terms of three characters or more (trigrams); shorter searches, other
-databases, related-field search columns or a database without the table search as before.
+Trigrams answer only terms of three characters or more. Two-character terms (most Chinese names
+and asset names: 张伟, 钢琴, 空调; pinyin initials: zw) are answered by a second FTS5 table
+``<search_index>_bi`` (``bigram_index``, e.g. ``org.0005_student_search_bigrams``): one token per
+character pair of each search column, the pair lower-cased by SQLite's ``lower()`` (ASCII only, as
+``LIKE`` folds case) and written as the hex of its UTF-8 bytes, so that every pair is one token of
+the ``ascii`` tokenizer whatever its characters. The tokens are made by plain SQL in the triggers
+(``json_each`` numbers the positions), not by an application-defined function: any program that
+writes the database (the ``sqlite3`` shell, ``manage.py dbshell``, a restore script) keeps the index
+in step, and none of them fails for want of a function. The table is contentless (``content=''``:
+it stores only the index), so its delete trigger hands FTS5 the old row's tokens again.
+
+One-character terms, other databases, related-field search columns or a database without the
+tables search as before. So does a term found in a large share of the table (``DENSE_SHARE``): a
+scan in the list's order stops after one page of matches, whereas the candidates would all be
+fetched and sorted.
 """
 
 from __future__ import annotations
@@ -18,8 +31,17 @@ from django.db import connections
 from django.db.models.expressions import RawSQL
 
 MIN_TERM = 3  # the trigram tokenizer matches substrings of at least three characters
+MIN_BIGRAM = 2  # the bigram table answers two-character terms
+DENSE_MIN = 10_000  # never give up the index for fewer candidates than this (the list counts up to ~10k)
+DENSE_SHARE = 8  # ... and beyond that, give it up when the candidates are more than 1/8 of the table
+TRIGGERS = ("ai", "ad", "au")
 
 _exists: dict[tuple[str, str], bool] = {}
+
+
+def bigram_table(table: str) -> str:
+    """The bigram table that goes with the trigram table ``table``."""
+    return f"{table}_bi"
 
 
 def index_exists(alias: str, table: str) -> bool:
@@ -63,6 +85,61 @@ def match_expression(fields, value: str, key: str | None) -> str | None:
     return " OR ".join(parts) or None
 
 
+def _parts(fields, value: str, key: str | None):
+    """``[(kind, columns, term)]``: which table answers which columns for which term (kind "tri" or "bi");
+    None when some part cannot be answered by an index (one character)."""
+    plain = tuple(f for f in fields if f != "search_keys")
+    wanted = []
+    if plain:
+        wanted.append((plain, value))
+    if "search_keys" in fields and key is not None:
+        wanted.append((("search_keys",), key))
+    parts = []
+    for columns, term in wanted:
+        if len(term) >= MIN_TERM:
+            parts.append(("tri", columns, term))
+        elif len(term) == MIN_BIGRAM:
+            parts.append(("bi", columns, term))
+        else:
+            return None
+    return parts
+
+
+def candidate_sql(table: str, fields, value: str, key: str | None, *, bigrams: bool = True):
+    """``(sql, params)`` selecting the rowids that may match, or None when the indexes cannot answer.
+    ``bigrams``: whether the bigram table ``<table>_bi`` may be used."""
+    parts = _parts(fields, value, key)
+    if not parts:
+        return None
+    tri = [(columns, term) for kind, columns, term in parts if kind == "tri"]
+    bi = [(columns, term) for kind, columns, term in parts if kind == "bi"]
+    if bi and not bigrams:
+        return None
+    selects, params = [], []
+    if tri:
+        match = " OR ".join("{" + " ".join(columns) + "} : " + _quote(term) for columns, term in tri)
+        selects.append(f'SELECT rowid FROM "{table}" WHERE "{table}" MATCH %s')  # noqa: S608 - table from code
+        params.append(match)
+    if bi:
+        bt = bigram_table(table)
+        exprs = []
+        for columns, term in bi:
+            exprs.append("'{" + " ".join(columns) + "} : \"' || hex(lower(%s)) || '\"'")
+            params.append(term)
+        selects.append(f'SELECT rowid FROM "{bt}" WHERE "{bt}" MATCH ' + " || ' OR ' || ".join(exprs))  # noqa: S608
+    return " UNION ".join(selects), params
+
+
+def _dense(alias: str, source: str, sql: str, params) -> bool:
+    """Whether the candidates are so many that a scan in the list's order is the cheaper plan (one query: the
+    candidates are counted up to the limit only; ``max(id)`` stands for the row count)."""
+    limit = f"max({DENSE_MIN}, coalesce((SELECT max(id) FROM \"{source}\"), 0) / {DENSE_SHARE})"  # noqa: S608
+    with connections[alias].cursor() as cursor:
+        cursor.execute(f"SELECT (SELECT count(*) FROM (SELECT 1 FROM ({sql}) LIMIT {limit} + 1)) > {limit}",  # noqa: S608
+                       params)
+        return bool(cursor.fetchone()[0])
+
+
 def candidates(entity, alias: str, value: str, key: str | None):
     """``RawSQL`` of the primary keys that may match (for ``pk__in``), or None to search as before."""
     table = getattr(entity, "search_index", None)
@@ -71,10 +148,13 @@ def candidates(entity, alias: str, value: str, key: str | None):
         return None
     if not index_exists(alias, table):
         return None
-    match = match_expression(fields, value, key)
-    if match is None:
+    found = candidate_sql(table, fields, value, key, bigrams=index_exists(alias, bigram_table(table)))
+    if found is None:
         return None
-    return RawSQL(f'SELECT rowid FROM "{table}" WHERE "{table}" MATCH %s', [match])  # noqa: S608,S611 - table is declared in code
+    sql, params = found
+    if _dense(alias, entity.model._meta.db_table, sql, params):
+        return None
+    return RawSQL(sql, params)  # noqa: S611 - tables are declared in code, the terms are parameters
 
 
 # Migrations ------------------------------------------------------------------------------------------------------
@@ -93,7 +173,7 @@ def trigram_index(source: str, table: str, columns: tuple[str, ...]):
         f"DELETE FROM {table} WHERE rowid = old.id; INSERT INTO {table}(rowid, {cols}) VALUES (new.id, {new}); END",
         f"INSERT INTO {table}(rowid, {cols}) SELECT id, {cols} FROM {source}",  # noqa: S608 - names from code
     ]
-    drop = [f"DROP TRIGGER IF EXISTS {table}_{t}" for t in ("ai", "ad", "au")] + [f"DROP TABLE IF EXISTS {table}"]
+    drop = [f"DROP TRIGGER IF EXISTS {table}_{t}" for t in TRIGGERS] + [f"DROP TABLE IF EXISTS {table}"]
 
     def forwards(apps, schema_editor):
         if schema_editor.connection.vendor != "sqlite":
@@ -119,13 +199,88 @@ def trigram_index(source: str, table: str, columns: tuple[str, ...]):
     return forwards, backwards
 
 
-def repair_trigram_indexes(using: str = "default") -> list[str]:
-    """Recreate missing triggers of the entities' trigram indexes and refill those indexes.
+def bigrams_sql(expr: str) -> str:
+    """SQL of the bigram tokens of the text ``expr``: for each pair of adjacent characters, the hex of the pair
+    as ``lower()`` leaves it, separated by spaces (NULL for a text shorter than two characters).
+
+    ``json_each`` over ``[0,0,…]`` (one element per pair, made from a zero-filled blob) numbers the pairs:
+    triggers may not use a recursive common table expression."""
+    return (f"(SELECT group_concat(hex(substr(b.s, j.key + 1, 2)), ' ') "  # noqa: S608 - expr: a column
+            f"FROM (SELECT lower({expr}) AS s) AS b, "
+            f"json_each('[' || substr(replace(hex(zeroblob(length({expr}) - 1)), '00', ',0'), 2) || ']') AS j)")
+
+
+def _bigram_statements(source: str, table: str, columns: tuple[str, ...]) -> tuple[list[str], str, str]:
+    """``(triggers, create table, fill)`` of the bigram table ``table`` of ``source``'s ``columns``."""
+    cols = ", ".join(columns)
+    new = ", ".join(bigrams_sql(f"new.{c}") for c in columns)
+    old = ", ".join(bigrams_sql(f"old.{c}") for c in columns)
+    delete = f"INSERT INTO {table}({table}, rowid, {cols}) VALUES ('delete', old.id, {old});"  # noqa: S608 - names from code
+    insert = f"INSERT INTO {table}(rowid, {cols}) VALUES (new.id, {new});"  # noqa: S608 - names from code
+    changed = " OR ".join(f"old.{c} IS NOT new.{c}" for c in ("id", *columns))
+    triggers = [
+        f"CREATE TRIGGER {table}_ai AFTER INSERT ON {source} BEGIN {insert} END",
+        f"CREATE TRIGGER {table}_ad AFTER DELETE ON {source} BEGIN {delete} END",
+        # Django's save() writes every column: only a change of the texts is worth the work.
+        f"CREATE TRIGGER {table}_au AFTER UPDATE OF id, {cols} ON {source} WHEN {changed} BEGIN {delete} {insert} END",
+    ]
+    create = f"CREATE VIRTUAL TABLE {table} USING fts5({cols}, tokenize='ascii', content='', detail='column')"
+    fill = (f"INSERT INTO {table}(rowid, {cols}) "  # noqa: S608 - names from code
+            f"SELECT id, {', '.join(bigrams_sql(c) for c in columns)} FROM {source}")
+    return triggers, create, fill
+
+
+def bigram_index(source: str, table: str, columns: tuple[str, ...]):
+    """``(forwards, backwards)`` for ``migrations.RunPython``: on SQLite with FTS5 and JSON, a contentless FTS5
+    table ``table`` of the character pairs of ``source``'s ``columns`` (rowid = the row's id; see the module's
+    docstring), kept in step by triggers and filled from the rows already there; elsewhere nothing."""
+    triggers, create, fill = _bigram_statements(source, table, columns)
+    drop = [f"DROP TRIGGER IF EXISTS {table}_{t}" for t in TRIGGERS] + [f"DROP TABLE IF EXISTS {table}"]
+
+    def forwards(apps, schema_editor):
+        if schema_editor.connection.vendor != "sqlite":
+            return
+        with schema_editor.connection.cursor() as cursor:
+            try:
+                cursor.execute("CREATE VIRTUAL TABLE temp.houqin_fts_probe USING fts5(x, tokenize='ascii', "
+                               "content='', detail='column')")
+                cursor.execute("DROP TABLE temp.houqin_fts_probe")
+                cursor.execute("SELECT count(*) FROM json_each('[0]')")
+            except Exception:  # noqa: BLE001 - SQLite without FTS5 or JSON: no index
+                return
+            for sql in [create, *triggers, fill]:
+                cursor.execute(sql)
+        forget()
+
+    def backwards(apps, schema_editor):
+        if schema_editor.connection.vendor != "sqlite":
+            return
+        with schema_editor.connection.cursor() as cursor:
+            for sql in drop:
+                cursor.execute(sql)
+        forget()
+
+    return forwards, backwards
+
+
+def _table_exists(cursor, name: str) -> bool:
+    cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s", [name])
+    return cursor.fetchone() is not None
+
+
+def _columns(cursor, table: str) -> tuple[str, ...]:
+    cursor.execute(f'PRAGMA table_info("{table}")')
+    return tuple(row[1] for row in cursor.fetchall())
+
+
+def repair_trigram_indexes(using: str = "default", *, force: bool = False) -> list[str]:
+    """Recreate missing triggers of the entities' search indexes (trigram and bigram) and refill those indexes.
 
     SQLite alters a table in some migrations by building a new table and dropping the old one, which
     drops the old table's triggers with it: the index would then silently stop following the rows
     (found by the fixed-assets II migration, which added columns to the asset cards). Run after every
-    migrate (``post_migrate``); returns the tables repaired. Cheap when nothing is missing.
+    migrate (``post_migrate``); returns the tables repaired. Cheap when nothing is missing. ``force``:
+    rebuild every index even so (e.g. after rows were written by a program without the triggers).
     """
     from .entities import registry
 
@@ -134,34 +289,38 @@ def repair_trigram_indexes(using: str = "default") -> list[str]:
         return []
     repaired = []
     with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        present = {row[0] for row in cursor.fetchall()}
         for entity in list(registry):
             table = getattr(entity, "search_index", None)
             if not table:
                 continue
             source = entity.model._meta.db_table
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name = %s", [table])
-            if cursor.fetchone() is None:
-                continue
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [source])
-            present = {row[0] for row in cursor.fetchall()}
-            wanted = {f"{table}_{t}" for t in ("ai", "ad", "au")}
-            if wanted <= present:
-                continue
-            cursor.execute(f'PRAGMA table_info("{table}")')
-            columns = tuple(row[1] for row in cursor.fetchall())
-            cols = ", ".join(columns)
-            new = ", ".join(f"new.{c}" for c in columns)
-            for name in wanted:
-                cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
-            cursor.execute(f"CREATE TRIGGER {table}_ai AFTER INSERT ON {source} BEGIN "  # noqa: S608 - names from code
-                           f"INSERT INTO {table}(rowid, {cols}) VALUES (new.id, {new}); END")
-            cursor.execute(f"CREATE TRIGGER {table}_ad AFTER DELETE ON {source} BEGIN "  # noqa: S608 - names from code
-                           f"DELETE FROM {table} WHERE rowid = old.id; END")
-            cursor.execute(f"CREATE TRIGGER {table}_au AFTER UPDATE OF id, {cols} ON {source} BEGIN "  # noqa: S608
-                           f"DELETE FROM {table} WHERE rowid = old.id; "
-                           f"INSERT INTO {table}(rowid, {cols}) VALUES (new.id, {new}); END")
-            cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - names from code
-            cursor.execute(f"INSERT INTO {table}(rowid, {cols}) SELECT id, {cols} FROM {source}")  # noqa: S608
-            repaired.append(table)
+            if _table_exists(cursor, table) and (force or not {f"{table}_{t}" for t in TRIGGERS} <= present):
+                columns = _columns(cursor, table)
+                cols = ", ".join(columns)
+                new = ", ".join(f"new.{c}" for c in columns)
+                for t in TRIGGERS:
+                    cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_{t}"')
+                cursor.execute(f"CREATE TRIGGER {table}_ai AFTER INSERT ON {source} BEGIN "  # noqa: S608 - names from code
+                               f"INSERT INTO {table}(rowid, {cols}) VALUES (new.id, {new}); END")
+                cursor.execute(f"CREATE TRIGGER {table}_ad AFTER DELETE ON {source} BEGIN "  # noqa: S608 - names from code
+                               f"DELETE FROM {table} WHERE rowid = old.id; END")
+                cursor.execute(f"CREATE TRIGGER {table}_au AFTER UPDATE OF id, {cols} ON {source} BEGIN "  # noqa: S608
+                               f"DELETE FROM {table} WHERE rowid = old.id; "
+                               f"INSERT INTO {table}(rowid, {cols}) VALUES (new.id, {new}); END")
+                cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - names from code
+                cursor.execute(f"INSERT INTO {table}(rowid, {cols}) SELECT id, {cols} FROM {source}")  # noqa: S608
+                repaired.append(table)
+            bt = bigram_table(table)
+            if _table_exists(cursor, bt) and (force or not {f"{bt}_{t}" for t in TRIGGERS} <= present):
+                triggers, _create, fill = _bigram_statements(source, bt, _columns(cursor, bt))
+                for t in TRIGGERS:
+                    cursor.execute(f'DROP TRIGGER IF EXISTS "{bt}_{t}"')
+                for sql in triggers:
+                    cursor.execute(sql)
+                cursor.execute(f"INSERT INTO {bt}({bt}) VALUES ('delete-all')")  # noqa: S608 - names from code
+                cursor.execute(fill)
+                repaired.append(bt)
     forget()
     return repaired

@@ -47,7 +47,7 @@ def test_card_search_through_the_index_finds_exactly_what_like_finds(school, car
         if "MATCH" in sql:
             used.append(query)
     assert "QX2019" in used and "投影仪" in used and "'; DROP" in used
-    assert "钢琴" not in used  # two characters: the plain search, as before
+    assert "钢琴" in used and "投影" in used and "_" not in used  # two characters: the bigram index
     assert len(_found(entity, school, "QX2019", index=True)[0]) == 5
 
 
