@@ -137,6 +137,7 @@ def _import_rows(n: int, *, school, seed: int = 11):
     from bench.generate_assets import POOL, SUPPLIERS
     from houqin.assets.choices import Acquisition, FundingSource, ValuationType
     from houqin.assets.models import Asset, AssetCategory
+    from houqin.assets.services import periods
     from houqin.org.models import Department, Room, Staff
 
     rng = random.Random(seed)
@@ -151,7 +152,11 @@ def _import_rows(n: int, *, school, seed: int = 11):
              "special": str(FundingSource.SPECIAL.label), "purchase": str(Acquisition.PURCHASE.label),
              "booked": str(Asset.Booking.BOOKED.label)}
     stamp = int(time.time()) % 1000
-    opening_on = datetime.date(datetime.date.today().year - 1, 12, 31)
+    # The old ledger's balances on the first day of the first open month of the asset books (the demo
+    # school closes this year's months, AST-7, and a closed month refuses the cut-over), else at last year's end.
+    open_month = periods.first_open_month(school)
+    opening_on = (datetime.date(*open_month, 1) if open_month
+                  else datetime.date(datetime.date.today().year - 1, 12, 31))
     weights = [p[7] for p in POOL]
     for i in range(n):
         name, cat_code, specs, unit, brands, (lo, hi), (qmin, qmax), _w, kinds = rng.choices(POOL, weights)[0]
@@ -182,6 +187,7 @@ def import_(n: int, xlsx: str) -> dict:
         ANALYZE_AFTER_ROWS,
         MAX_IMPORT_ROWS,
         analyze_after_import,
+        prepare_write,
         template_columns,
         validate,
     )
@@ -219,9 +225,12 @@ def import_(n: int, xlsx: str) -> dict:
     validate_s = time.perf_counter() - t0
     validate_peak_kb = _vm("VmHWM")
     problems = [f"row {p.row} {p.column}: {p.message}" for p in result.problems[:5]]
-    write_s = analyze_s = None
+    write_s = analyze_s = prepare_s = None
     if result.ok:
         _reset_peak()
+        t0 = time.perf_counter()
+        prepare_write(entity, new=new, changed=changed)  # as run_import: before the transaction
+        prepare_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         with transaction.atomic():  # IMMEDIATE: the write lock is held from BEGIN to COMMIT
             entity.import_write(new=new, changed=changed, actor=user, school=school, result=result)
@@ -233,7 +242,7 @@ def import_(n: int, xlsx: str) -> dict:
     write_peak_kb = _vm("VmHWM")
     return {
         "rows": n, "xlsx_bytes": size, "build_s": build_s, "read_s": read_s, "validate_s": validate_s,
-        "write_s": write_s, "analyze_s": analyze_s, "created": result.created, "updated": result.updated,
+        "prepare_s": prepare_s, "write_s": write_s, "analyze_s": analyze_s, "created": result.created, "updated": result.updated,
         "problems": len(result.problems), "first_problems": problems, "notes": [str(x)[:200] for x in result.notes[:3]],
         "assets_before": before, "assets_after": Asset.objects.filter(school=school).count(),
         "movements_added": AssetMovement.objects.filter(school=school).count() - moves_before,
@@ -546,14 +555,14 @@ def report(r: dict) -> str:
     im = r.get("import")
     lines += ["", "## Import of the old ledger (in-process on a copy of the database, as `run_import`)", ""]
     if im:
-        total = im["validate_s"] + (im["write_s"] or 0)
+        total = im["validate_s"] + (im.get("prepare_s") or 0) + (im["write_s"] or 0)
         met = im["write_s"] is not None and total <= GOALS["import_s"] and im["write_s"] <= GOALS["write_s"]
         lines += [
-            "| rows | file MB | read_sheet s | validate s (incl. read) | write s (lock held) | total s | ANALYZE s "
-            "| peak RSS MB (read / validate / write) | goals | met |",
-            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | :---: |",
+            "| rows | file MB | read_sheet s | validate s (incl. read) | prepare s (before the lock) | write s (lock held) "
+            "| total s | ANALYZE s | peak RSS MB (read / validate / write) | goals | met |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | :---: |",
             f"| {im['rows']:,} | {im['xlsx_bytes'] / 1e6:.1f} | {im['read_s']:.1f} | {im['validate_s']:.1f} | "
-            f"{im['write_s'] or 0:.1f} | {total:.1f} | {im['analyze_s'] or 0:.1f} | {im['read_peak_kb'] / 1024:.0f} / "
+            f"{im.get('prepare_s') or 0:.1f} | {im['write_s'] or 0:.1f} | {total:.1f} | {im['analyze_s'] or 0:.1f} | {im['read_peak_kb'] / 1024:.0f} / "
             f"{im['validate_peak_kb'] / 1024:.0f} / {im['write_peak_kb'] / 1024:.0f} | total ≤ {GOALS['import_s']:g} s, "
             f"write ≤ {GOALS['write_s']:g} s | {ok(met)} |",
             "",
@@ -681,6 +690,7 @@ def main(argv=None) -> None:
     (small_dir / "static").symlink_to(var_dir / "static")  # the manifest of collectstatic
     _copy_db(var_dir / "demo.sqlite3", small_dir / "houqin.sqlite3")
     small_env = bench_env(small_dir)
+    run(["manage.py", "migrate", "--noinput", "-v0"], small_env)  # the copy may predate this code's migrations
     run(["bench/generate_assets.py", str(args.small_assets), str(args.small_movements)], small_env)
     small_info = inproc(small_env, "prepare")
     r["small"] = small_info

@@ -201,7 +201,8 @@ ASSET_COLUMNS = ("id", "created_at", "updated_at", "code", "name", "spec", "unit
                  "manufacturer", "invoice_no", "contract_no", "warranty_until", "life_months", "booking", "voucher_no",
                  "booked_on", "opening_on", "opening_depreciation", "opening_net_value", "legacy_category_code",
                  "historic", "historic_warnings", "area", "title_no", "custodian_id", "department_id", "room_id",
-                 "school_id", "category_id", "project_id")
+                 "school_id", "category_id", "project_id", "life_reason", "accumulated_depreciation",
+                 "disposed_on", "rebased_on", "rebased_accumulated")
 
 
 def _insert(cursor, table: str, columns: tuple, rows: list) -> None:
@@ -309,6 +310,10 @@ def generate(assets_target: int, movements_target: int, *, seed: int = 2026, bat
                 "booked" if booked else "pending", ("期初" if opening else f"记-{acquired.month:02d}-{index % 1000:03d}")
                 if booked else "", (CUTOVER if opening else acquired).isoformat() if booked else None, *opening_fields,
                 "", False, "", None, "", cust, dept, room, school.pk, category.pk, None,
+                # Fixed assets II caches: accumulated depreciation starts at the opening balance (as
+                # assets.0005 backfills it), the disposal date is the journal's disposal row.
+                "", opening_fields[1] or "0",
+                next((r[3] for r in rows if r[2] == "dispose"), None), None, None,
             ))
             if len(asset_rows) >= batch:
                 _insert(cursor, Asset._meta.db_table, ASSET_COLUMNS, asset_rows)

@@ -161,7 +161,7 @@ def import_(n: int, xlsx: str) -> dict:
 
     from houqin.core import excel
     from houqin.core.entities import registry
-    from houqin.core.importing import MAX_IMPORT_ROWS, template_columns, validate
+    from houqin.core.importing import MAX_IMPORT_ROWS, prepare_write, template_columns, validate
     from houqin.org.models import Student
 
     entity = registry[Student]
@@ -191,9 +191,12 @@ def import_(n: int, xlsx: str) -> dict:
     validate_s = time.perf_counter() - t0
     validate_peak_kb = _vm("VmHWM")
     problems = [f"row {p.row} {p.column}: {p.message}" for p in result.problems[:5]]
-    write_s = None
+    write_s = prepare_s = None
     if result.ok:
         _reset_peak()
+        t0 = time.perf_counter()
+        prepare_write(entity, new=new, changed=changed)  # as run_import: before the transaction
+        prepare_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         with transaction.atomic():  # IMMEDIATE: the write lock is held from BEGIN to COMMIT
             entity.import_write(new=new, changed=changed, actor=user, school=school, result=result)
@@ -202,7 +205,7 @@ def import_(n: int, xlsx: str) -> dict:
     after = Student.objects.filter(school=school).count()
     return {
         "rows": n, "xlsx_bytes": size, "build_s": build_s, "read_s": read_s, "read_rows": read_rows,
-        "validate_s": validate_s, "write_s": write_s, "created": result.created, "updated": result.updated,
+        "validate_s": validate_s, "prepare_s": prepare_s, "write_s": write_s, "created": result.created, "updated": result.updated,
         "problems": len(result.problems), "first_problems": problems, "students_before": before,
         "students_after": after, "rss_before_kb": base_kb, "read_peak_kb": read_peak_kb,
         "validate_peak_kb": validate_peak_kb, "write_peak_kb": write_peak_kb, "peak_reset": peak_reset,

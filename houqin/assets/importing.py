@@ -29,11 +29,10 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import connections, models, router
 from django.utils import timezone
 from django.utils.text import capfirst
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from houqin.core.audit import (
     audit_bulk,
@@ -42,6 +41,7 @@ from houqin.core.audit import (
     serialize_for_audit,
     set_request_id,
 )
+from houqin.core.bulk import bulk_insert, insert_rows
 from houqin.core.entities import ImportProblem
 from houqin.core.importing import NaturalKeyField, build_import_form
 from houqin.core.models import AuditEntry
@@ -65,8 +65,16 @@ ASSET_DEFAULTS = {**HOLDING_DEFAULTS, "valuation_type": ValuationType.COST, "fun
 KEEP_ON_UPDATE = ("booking", "voucher_no", "booked_on")
 
 
+_HEADERS: dict = {}
+
+
 def _header(model, name: str) -> str:
-    return str(capfirst(model._meta.get_field(name).verbose_name))
+    """The column's header in the current language (worked out once per language, not once per row)."""
+    key = (model, name, get_language())
+    header = _HEADERS.get(key)
+    if header is None:
+        header = _HEADERS[key] = str(capfirst(model._meta.get_field(name).verbose_name))
+    return header
 
 
 def _today() -> datetime.date:
@@ -184,6 +192,7 @@ class CategoryKeyField(NaturalKeyField):
 class ParentKeyField(NaturalKeyField):
     """A parent category in the school or further down the same file (resolved in the write phase)."""
 
+    import_pure = False  # notes a parent still to come on the run, row by row
     run: ImportRun | None = None
 
     def clean(self, value):
@@ -311,8 +320,6 @@ def _future(obj, names, today, errors) -> None:
 def _balances(obj: Asset, errors: dict) -> None:
     """Opening balances as given: the third of original value, depreciation and net value derived."""
     value, dep, net = obj.original_value, obj.opening_depreciation, obj.opening_net_value
-    names = {n: _header(Asset, n) for n in ("original_value", "opening_depreciation", "opening_net_value",
-                                             "opening_on")}
     if value is None:
         if dep is not None and net is not None:
             value = obj.original_value = dep + net
@@ -332,8 +339,9 @@ def _balances(obj: Asset, errors: dict) -> None:
         errors["opening_net_value"] = _(
             "%(value_col)s %(value)s, %(dep_col)s %(dep)s and %(net_col)s %(net)s disagree: the original value "
             "must equal depreciation plus net value."
-        ) % {"value_col": names["original_value"], "value": value, "dep_col": names["opening_depreciation"],
-             "dep": dep, "net_col": names["opening_net_value"], "net": net}
+        ) % {"value_col": _header(Asset, "original_value"), "value": value,
+             "dep_col": _header(Asset, "opening_depreciation"), "dep": dep,
+             "net_col": _header(Asset, "opening_net_value"), "net": net}
         return
     if dep is None and net is not None:
         dep = obj.opening_depreciation = value - net
@@ -346,7 +354,7 @@ def _balances(obj: Asset, errors: dict) -> None:
         return
     if dep is not None and obj.opening_on is None:
         errors["opening_on"] = _("Give the date of the opening balances (%(column)s).") % {
-            "column": names["opening_on"]}
+            "column": _header(Asset, "opening_on")}
     elif dep is None and obj.opening_on is not None:
         errors["opening_depreciation"] = _("Give the accumulated depreciation or the net value on %(date)s.") % {
             "date": obj.opening_on.isoformat()}
@@ -453,15 +461,15 @@ def _number(model, school, objs: list, run: ImportRun) -> None:
             obj.code = code
 
 
-def _opening(obj, *, actor_id, document: str) -> AssetMovement:
-    """The first journal row of a cut-over card or item: nothing before, the imported state after."""
+def _opening(obj, *, actor_id, document: str) -> dict:
+    """The first journal row of a cut-over card or item: nothing before, the imported state after (a row for
+    ``core.bulk.insert_rows``: the other columns take the model's defaults)."""
     subject = {"asset_id": obj.pk} if isinstance(obj, Asset) else {"item_id": obj.pk}
     on = getattr(obj, "opening_on", None) or obj.acquired_on
-    return AssetMovement(
-        school_id=obj.school_id, kind=AssetMovement.Kind.OPENING, happened_on=on, quantity=obj.quantity,
-        value_change=_value(obj), room_after_id=obj.room_id, department_after_id=obj.department_id,
-        custodian_after_id=obj.custodian_id, status_before="", status_after=obj.status, document=document,
-        actor_id=actor_id, **subject)
+    return {"school_id": obj.school_id, "kind": AssetMovement.Kind.OPENING, "happened_on": on,
+            "quantity": obj.quantity, "value_change": _value(obj), "room_after_id": obj.room_id,
+            "department_after_id": obj.department_id, "custodian_after_id": obj.custodian_id, "status_before": "",
+            "status_after": obj.status, "document": document, "actor_id": actor_id, **subject}
 
 
 def _value(obj) -> Decimal:
@@ -489,55 +497,6 @@ def _correction(obj, before: dict, *, actor) -> AssetMovement | None:
                                   document=_("Excel import"), note=_("Corrected by a re-import"))
 
 
-def _converters(model):
-    """Per column: the value the database driver takes, computed the way the ORM's insert does it, but
-    only for the column types that need it (the ORM's per-value insert path costs ~1 ms a card)."""
-    conn = connections[router.db_for_write(model)]
-    plain = (models.CharField, models.IntegerField, models.BooleanField, models.TextField)
-    result = []
-    for f in model._meta.local_concrete_fields:
-        if f.primary_key:
-            continue
-        if f.is_relation or isinstance(f, plain):
-            result.append((f, None))
-        else:
-            result.append((f, lambda v, f=f: f.get_db_prep_save(v, conn)))
-    return conn, result
-
-
-def bulk_insert(model, objs: list, *, key: str | None = None) -> None:
-    """Insert ``objs`` with one prepared statement (executemany). With ``key`` (a field unique in the
-    school, e.g. the code) the new primary keys are read back, so audit entries and movements can name them."""
-    if not objs:
-        return
-    now = timezone.now()
-    for f in model._meta.local_concrete_fields:
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            for obj in objs:
-                setattr(obj, f.attname, now)
-    conn, columns = _converters(model)
-    quote = conn.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - quoted names from the model, values bound
-        quote(model._meta.db_table), ", ".join(quote(f.column) for f, _c in columns),
-        ", ".join(["%s"] * len(columns)))
-    rows = [tuple(getattr(obj, f.attname) if convert is None else convert(getattr(obj, f.attname))
-                  for f, convert in columns) for obj in objs]
-    with conn.cursor() as cursor:
-        for i in range(0, len(rows), 2000):
-            cursor.executemany(sql, rows[i:i + 2000])
-    if key is not None:
-        by_key = {getattr(o, key): o for o in objs}
-        school_id = objs[0].school_id
-        keys = list(by_key)
-        for i in range(0, len(keys), 500):
-            for pk, value in model.objects.filter(school_id=school_id, **{f"{key}__in": keys[i:i + 500]}
-                                                  ).values_list("pk", key):
-                obj = by_key[value]
-                obj.pk = pk
-                obj._state.adding = False
-                obj._state.db = conn.alias
-
-
 def write_holdings(entity, *, new: list, changed: list, actor, school, result) -> None:
     """Bulk inserts, one opening movement per new card or item, corrections, bulk audit (one request id)."""
     run = current_run()
@@ -554,10 +513,11 @@ def write_holdings(entity, *, new: list, changed: list, actor, school, result) -
     token = None if current_request_id() else set_request_id()
     try:
         _number(model, school, new, run)
-        bulk_insert(model, new, key="code")
+        bulk_insert(model, new)
         actor_id = actor.pk if getattr(actor, "pk", None) else None
         document = _("Excel import")[:60]
-        movements = [_opening(o, actor_id=actor_id, document=document) for o in new]
+        openings = [_opening(o, actor_id=actor_id, document=document) for o in new]
+        movements = []
         if changed:
             now = timezone.now()
             for obj, before in changed:
@@ -571,7 +531,8 @@ def write_holdings(entity, *, new: list, changed: list, actor, school, result) -
                 names += ["accounting_class", "life_months", "in_service_on", "booking", "voucher_no", "booked_on",
                           "historic", "historic_warnings", "legacy_category_code"]
             model.objects.bulk_update([o for o, _b in changed], fields=sorted(set(names)), batch_size=500)
-        bulk_insert(AssetMovement, movements)
+        insert_rows(AssetMovement, openings, as_model=True)
+        bulk_insert(AssetMovement, movements)  # after the openings, as one list did before
         entries = [(o, AuditEntry.Action.IMPORT, None, serialize_for_audit(o)) for o in new]
         entries += [(o, AuditEntry.Action.IMPORT, before, serialize_for_audit(o)) for o, before in changed]
         audit_bulk(entries, actor=actor, message=_("Excel import"))

@@ -90,7 +90,37 @@ def audit_bulk(entries: list[tuple[models.Model, str, dict | None, dict | None]]
     """Bulk audit entries (imports): one per row, sharing the current request id."""
     from .bulk import insert_rows
 
-    insert_rows(AuditEntry, [_entry_kwargs(o, a, actor, b, af, message) for o, a, b, af in entries])
+    insert_rows(AuditEntry, audit_rows(entries, actor=actor, message=message))
+
+
+def audit_rows(entries, *, actor, message="") -> list[dict]:
+    """The rows ``audit_bulk`` inserts: ``_entry_kwargs`` of each entry, with what the entries share (actor,
+    request id, message, record type) worked out once instead of once per row."""
+    if actor is not None and not getattr(actor, "pk", None):
+        actor = None  # AnonymousUser
+    request_id = current_request_id()
+    message = str(message)[:500]
+    types: dict = {}
+    rows = []
+    for obj, action, before, after in entries:
+        kind = obj.__class__
+        content_type = types.get(kind)
+        if content_type is None:
+            content_type = types[kind] = ContentType.objects.get_for_model(obj, for_concrete_model=False)
+        rows.append({
+            "school_id": _school_id(obj),
+            "content_type": content_type,
+            "object_id": str(obj.pk),
+            "object_repr": str(obj)[:200],
+            "action": action,
+            "before": before,
+            "after": after,
+            "changed_fields": diff(before, after) if action == AuditEntry.Action.UPDATE else [],
+            "actor": actor,
+            "request_id": request_id,
+            "message": message,
+        })
+    return rows
 
 
 def _entry_kwargs(obj, action, actor, before, after, message):

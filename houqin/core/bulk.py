@@ -7,13 +7,24 @@ of ``bulk_create``'s time at 100k rows), and sends multi-row ``INSERT … RETURN
 
 Only on SQLite (3.35+ for RETURNING); other databases, models with a primary key that is not an
 auto field, and multi-table inheritance go through ``bulk_create``.
+
+A large ``bulk_insert`` inside a transaction also does the work of the table's search-index triggers
+(``core.search_index``: ``AFTER INSERT … BEGIN INSERT INTO <index>(…) VALUES (new.…); END``) once for all
+its rows instead of once per row (``set_based_triggers``): per row, the FTS5 triggers cost four times the
+insert itself at 100k cards.
 """
 
 from __future__ import annotations
 
 import datetime
+import decimal
+import re
+import sqlite3
+from contextlib import contextmanager
+from operator import attrgetter
 
-from django.db import connections, models, router
+from django.db import connections, models, router, transaction
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.utils import timezone
 
 MAX_PARAMS = 30000  # SQLite accepts 32766 bound parameters per statement (3.32+)
@@ -22,6 +33,8 @@ _STR = (models.CharField, models.TextField, models.SlugField)
 _INT = (models.IntegerField, models.BigIntegerField, models.SmallIntegerField, models.PositiveIntegerField,
         models.PositiveSmallIntegerField, models.PositiveBigIntegerField)
 _AUTO = (models.AutoField, models.BigAutoField, models.SmallAutoField)
+_ADAPT_DECIMAL = BaseDatabaseOperations.adapt_decimalfield_value
+SET_BASED_TRIGGERS_FROM = 1000  # rows of one bulk_insert from which the insert triggers run set-based
 
 
 def _converter(field, connection):
@@ -38,8 +51,59 @@ def _converter(field, connection):
     elif kind is models.BooleanField:
         return lambda v: v if v is None or type(v) is bool else field.get_db_prep_save(v, connection)
     elif kind is models.DateField:  # adapt_datefield_value: str(date)
-        return lambda v: v.isoformat() if type(v) is datetime.date else field.get_db_prep_save(v, connection)
+        return lambda v: (v.isoformat() if type(v) is datetime.date else None if v is None
+                          else field.get_db_prep_save(v, connection))
+    elif kind is models.DecimalField and type(connection.ops).adapt_decimalfield_value is _ADAPT_DECIMAL:
+        # to_python(Decimal) is Decimal(value), the same number with the same exponent; the driver adapts it.
+        return lambda v: (v if v is None or type(v) is decimal.Decimal and v.is_finite()
+                          else field.get_db_prep_save(v, connection))
     return lambda v: field.get_db_prep_save(v, connection)
+
+
+def _ready_types(field) -> tuple:
+    """The value types a column's converter passes through unchanged (checked a whole column at once)."""
+    kind = type(field)
+    if field.is_relation and field.many_to_one and type(field.target_field) in _AUTO + _INT:
+        return (int, type(None))
+    if kind in _STR:
+        return (str, type(None))
+    if kind in _INT:
+        return (int, type(None))
+    if kind is models.BooleanField:
+        return (bool, type(None))
+    return ()
+
+
+class _PerRow:
+    """A default made anew for every row (a callable default)."""
+
+    def __init__(self, make):
+        self.make = make
+
+
+class _Same:
+    """A column holding one prepared value on every row (the ``auto_now`` stamps)."""
+
+    def __init__(self, value):
+        self.value = value
+
+
+def _column_values(objs: list, fields: list, converters: list, ready: list) -> list[tuple]:
+    """The rows of parameters for ``objs``: per column, the converter is applied only when some value is not
+    of a type it passes through unchanged (one ``type()`` pass per column instead of a call per value)."""
+    if not objs:
+        return []
+    get = attrgetter(*[f.attname for f in fields])
+    rows = [get(obj) for obj in objs]
+    if len(fields) == 1:
+        rows = [(value,) for value in rows]
+    columns = list(zip(*rows, strict=True))
+    for i, (convert, types) in enumerate(zip(converters, ready, strict=True)):
+        if isinstance(convert, _Same):
+            columns[i] = [convert.value] * len(objs)
+        elif not types or not set(map(type, columns[i])).issubset(types):
+            columns[i] = list(map(convert, columns[i]))
+    return list(zip(*columns, strict=True))
 
 
 def _usable(model, connection) -> bool:
@@ -61,45 +125,223 @@ def bulk_insert(model, objs: list, *, batch_size: int = 1000) -> list:
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     now = timezone.now()
     # auto_now and auto_now_add: the same stamp for every row (bulk_create's pre_save sets both).
-    stamps = {f.attname: f.get_db_prep_save(now, connection) for f in fields
+    stamps = {f.attname: _Same(f.get_db_prep_save(now, connection)) for f in fields
               if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)}
     for obj in objs:
         for attname in stamps:
             setattr(obj, attname, now)
         obj._prepare_related_fields_for_save(operation_name="bulk_insert")
-    columns = []
-    for f in fields:
-        attname = f.attname
-        if attname in stamps:
-            columns.append((f, lambda _obj, value=stamps[attname]: value))
-            continue
-        convert = _converter(f, connection)
-        columns.append((f, lambda obj, a=attname, c=convert: c(getattr(obj, a))))
-    per_row = len(columns)
+    converters = [stamps.get(f.attname) or _converter(f, connection) for f in fields]
+    ready = [_ready_types(f) for f in fields]
+    per_row = len(fields)
     batch = max(1, min(batch_size, MAX_PARAMS // max(per_row, 1)))
     qn = connection.ops.quote_name
-    head = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f, _get in columns)}) VALUES "  # noqa: S608 - names from the model
+    head = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) VALUES "  # noqa: S608 - names from the model
     row_sql = "(" + ", ".join(["%s"] * per_row) + ")"
-    getters = [get for _f, get in columns]
     pk = meta.pk
-    with connection.cursor() as cursor:
-        for start in range(0, len(objs), batch):
-            chunk = objs[start:start + batch]
-            params = []
-            for obj in chunk:
-                params.extend(get(obj) for get in getters)
-            cursor.execute(head + ", ".join([row_sql] * len(chunk)) + f" RETURNING {qn(pk.column)}", params)
-            for obj, (value,) in zip(chunk, cursor.fetchall(), strict=True):
-                setattr(obj, pk.attname, value)
-                obj._state.adding = False
-                obj._state.db = using
+    with set_based_triggers(model, using, objs) as inserted, connection.cursor() as cursor:
+        if connection.in_atomic_block:
+            # One prepared statement for every row (a multi-row statement is re-parsed for its placeholders
+            # each time: 2 s at 100k rows). In a write transaction nobody else inserts: the rows after the
+            # largest key are ours, their keys increasing in the order they were inserted.
+            cursor.execute(f"SELECT max({qn(pk.column)}) FROM {qn(meta.db_table)}")  # noqa: S608 - names from the model
+            (largest,) = cursor.fetchone()
+            for start in range(0, len(objs), 10 * batch):
+                cursor.executemany(head + row_sql, _column_values(objs[start:start + 10 * batch], fields, converters,
+                                                                 ready))
+            cursor.execute(f"SELECT {qn(pk.column)} FROM {qn(meta.db_table)} WHERE {qn(pk.column)} > %s "  # noqa: S608
+                           f"ORDER BY {qn(pk.column)}", [largest if largest is not None else -(1 << 63)])
+            keys = [value for (value,) in cursor.fetchall()]
+            if len(keys) != len(objs):
+                raise RuntimeError(f"bulk_insert: {len(keys)} new rows in {meta.db_table}, {len(objs)} inserted")
+        else:
+            keys = []
+            for start in range(0, len(objs), batch):
+                chunk = objs[start:start + batch]
+                params = [value for row in _column_values(chunk, fields, converters, ready) for value in row]
+                cursor.execute(head + ", ".join([row_sql] * len(chunk)) + f" RETURNING {qn(pk.column)}", params)
+                keys += [value for (value,) in cursor.fetchall()]
+        for obj, value in zip(objs, keys, strict=True):
+            setattr(obj, pk.attname, value)
+            obj._state.adding = False
+            obj._state.db = using
+        inserted.extend(keys)
     return objs
 
 
-def insert_rows(model, rows: list[dict]) -> int:
+# Search-index triggers, set-based ------------------------------------------------------------------
+
+# One ``INSERT INTO … VALUES (…);`` made of the new row's values, and nothing else: what
+# ``core.search_index`` creates (trigram and bigram indexes).
+_INSERT_TRIGGER = re.compile(
+    r"^\s*CREATE\s+TRIGGER\s+(?:IF\s+NOT\s+EXISTS\s+)?[\"`\[]?(?P<name>\w+)[\"`\]]?\s+AFTER\s+INSERT\s+ON\s+"
+    r"[\"`\[]?(?P<table>\w+)[\"`\]]?\s+(?:FOR\s+EACH\s+ROW\s+)?BEGIN\s+"
+    r"(?P<head>INSERT\s+INTO\s+\w+\s*\([\w\s,]+\))\s*VALUES\s*\((?P<values>[^;]*)\)\s*;\s*END\s*;?\s*$",
+    re.IGNORECASE | re.DOTALL)
+
+
+def insert_triggers(connection, table: str) -> list[tuple[str, str, str, str, str]]:
+    """``[(name, create sql, set-based insert, insert head, values)]`` of the AFTER INSERT triggers of ``table``
+    that can run once for many rows: the trigger's own statement with ``VALUES (new.…)`` read as ``SELECT …
+    FROM <table> AS new`` (so the index gets exactly what the trigger gives it). Other triggers are not listed."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s ORDER BY name",
+                       [table])
+        found = cursor.fetchall()
+    result = []
+    for name, sql in found:
+        match = _INSERT_TRIGGER.match(sql or "")
+        if match is None or match["name"] != name or match["table"] != table:
+            continue
+        qn = connection.ops.quote_name
+        result.append((name, sql, f"{match['head']} SELECT {match['values']} FROM {qn(table)} AS new "  # noqa: S608 - the trigger's own SQL
+                                  f"WHERE new.rowid BETWEEN %s AND %s ORDER BY new.rowid",
+                       match["head"], match["values"]))
+    return result
+
+
+@contextmanager
+def set_based_triggers(model, using: str, objs: list):
+    """Around the insert of ``objs`` (the block appends their primary keys to the list it is given): inside a
+    transaction on SQLite, the table's simple insert triggers (``insert_triggers``) are dropped for the block
+    and, at its end, run once for all the rows inserted and created again with their own SQL — all in one
+    savepoint, so an error leaves the triggers and the rows as they were. A trigger's values worked out before
+    the transaction (``prepare_insert_triggers``) are used for the rows whose columns are still what they
+    were then. Elsewhere, or for fewer than ``SET_BASED_TRIGGERS_FROM`` rows, the triggers run per row."""
+    connection = connections[using]
+    pks: list = []
+    triggers = (insert_triggers(connection, model._meta.db_table)
+                if len(objs) >= SET_BASED_TRIGGERS_FROM and connection.vendor == "sqlite"
+                and connection.in_atomic_block and type(model._meta.pk) in _AUTO else [])
+    if not triggers:
+        yield pks
+        return
+    with transaction.atomic(using=using), connection.cursor() as cursor:
+        for name, *_rest in triggers:
+            cursor.execute(f"DROP TRIGGER {connection.ops.quote_name(name)}")
+        yield pks
+        for _name, sql, insert, head, _values in triggers:
+            todo = []
+            prepared = _prepared_rows(sql, objs, todo)
+            if prepared:
+                cursor.executemany(f"{head} VALUES ({', '.join(['%s'] * len(prepared[0]))})", prepared)
+            for low, high in _ranges(sorted(todo)):
+                cursor.execute(insert, [low, high])
+        for _name, sql, *_rest in triggers:
+            cursor.execute(sql)
+    for obj in objs:
+        obj.__dict__.pop(PREPARED, None)
+
+
+# A trigger's values before the transaction -----------------------------------------------------------------
+
+_NEW_COLUMN = re.compile(r"\bnew\s*\.\s*[\"`\[]?(\w+)[\"`\]]?", re.IGNORECASE)
+PREPARED = "_insert_trigger_values"  # on each object: {trigger SQL: (columns, their values then, key position, values)}
+
+
+def _split_values(values: str) -> list[str]:
+    """The top-level comma-separated expressions of a VALUES list (parentheses and quotes respected)."""
+    parts, depth, quote, current = [], 0, None, []
+    for char in values:
+        if quote:
+            if char == quote:
+                quote = None
+        elif char in "'\"":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append("".join(current).strip())
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current).strip())
+    return parts
+
+
+def prepare_insert_triggers(model, objs: list, using: str | None = None) -> None:
+    """Before the write transaction: work out, for each of ``objs`` (unsaved rows ``bulk_insert`` will insert),
+    the values its table's insert triggers would give their index — every value but the new row's key, which
+    only the insert gives — so the transaction only stores them (the bigram index's values, made of plain
+    SQL, take 5 s at 100k cards). The trigger's own expressions are evaluated by SQLite in a private
+    in-memory database holding the rows' columns under the table's declared types; a trigger whose values
+    read anything but the new row's text columns (another table, a function of the connection) is left to
+    the transaction. ``bulk_insert`` uses a row's values only if its columns are still the same."""
+    if len(objs) < SET_BASED_TRIGGERS_FROM:
+        return
+    using = using or router.db_for_write(model)
+    connection = connections[using]
+    meta = model._meta
+    if connection.vendor != "sqlite" or type(meta.pk) not in _AUTO:
+        return
+    by_column = {f.column: f for f in meta.concrete_fields}
+    with connection.cursor() as cursor:
+        cursor.execute(f"PRAGMA table_info({connection.ops.quote_name(meta.db_table)})")
+        declared = {row[1]: row[2] for row in cursor.fetchall()}
+    for _name, sql, _insert, _head, values in insert_triggers(connection, meta.db_table):
+        expressions = _split_values(values)
+        key_at = [i for i, e in enumerate(expressions)
+                  if _NEW_COLUMN.fullmatch(e) and _NEW_COLUMN.fullmatch(e).group(1) in (meta.pk.column, "rowid")]
+        others = [e for i, e in enumerate(expressions) if i not in key_at]
+        columns = sorted({c for e in others for c in _NEW_COLUMN.findall(e)})
+        if (len(key_at) != 1 or not others
+                or any(c not in by_column or c == meta.pk.column or type(by_column[c]) not in _STR for c in columns)):
+            continue
+        attnames = [by_column[c].attname for c in columns]
+        get = attrgetter(*attnames)
+        sources = [get(obj) if len(attnames) > 1 else (get(obj),) for obj in objs]
+        if any(v is not None and type(v) is not str for row in sources for v in row):
+            continue
+        memory = sqlite3.connect(":memory:")
+        try:
+            memory.execute("CREATE TABLE new ({})".format(", ".join(f'"{c}" {declared.get(c, "")}' for c in columns)))
+            memory.executemany(f"INSERT INTO new VALUES ({', '.join('?' * len(columns))})", sources)  # noqa: S608 - no names from outside
+            computed = memory.execute(f"SELECT {', '.join(others)} FROM new ORDER BY rowid").fetchall()  # noqa: S608 - the trigger's own SQL
+        except sqlite3.Error:
+            continue  # the expressions need more than the row: the transaction runs them
+        finally:
+            memory.close()
+        at = key_at[0]
+        for obj, source, row in zip(objs, sources, computed, strict=True):
+            obj.__dict__.setdefault(PREPARED, {})[sql] = (attnames, source, at, row)
+
+
+def _prepared_rows(trigger: str, objs: list, todo: list) -> list[tuple]:
+    """The rows of the trigger (its SQL) worked out before, key put in, for the objects whose columns are
+    unchanged; the keys of the others are added to ``todo``."""
+    rows = []
+    for obj in objs:
+        found = obj.__dict__.get(PREPARED, {}).get(trigger)
+        if found is None:
+            todo.append(obj.pk)
+            continue
+        attnames, source, at, values = found
+        if tuple(getattr(obj, a) for a in attnames) != source:
+            todo.append(obj.pk)
+            continue
+        rows.append((*values[:at], obj.pk, *values[at:]))
+    return rows
+
+
+def _ranges(pks: list[int]) -> list[tuple[int, int]]:
+    """Runs of consecutive keys as (first, last)."""
+    runs = []
+    for pk in pks:
+        if runs and pk == runs[-1][1] + 1:
+            runs[-1][1] = pk
+        else:
+            runs.append([pk, pk])
+    return [(low, high) for low, high in runs]
+
+
+def insert_rows(model, rows: list[dict], *, as_model: bool = False) -> int:
     """Insert plain rows (``{attname: value}``; a missing field takes its default, ``auto_now`` and
     ``auto_now_add`` fields the time of the call) without building model instances: for append-only
-    records nobody reads back in the same request, such as the audit entries of an import."""
+    records nobody reads back in the same request, such as the audit entries of an import. ``as_model``:
+    a missing field takes what ``model()`` would give it (``Field.get_default``: "" for a text field
+    without a default), not NULL."""
     if not rows:
         return 0
     using = router.db_for_write(model)
@@ -110,31 +352,43 @@ def insert_rows(model, rows: list[dict]) -> int:
         return len(rows)
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     now = timezone.now()
-    columns = []
-    for f in fields:
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            value = f.get_db_prep_save(now, connection)
-            columns.append((f, lambda _row, value=value: value))
-            continue
-        convert = _converter(f, connection)
-        default = f.get_default() if f.has_default() or f.null else None
-        name = f.attname
-        if f.is_relation:
-            columns.append((f, lambda row, a=name, n=f.name, c=convert, d=default:
-                            c(row[a] if a in row else (row[n].pk if row.get(n) is not None else d))))
-        else:
-            columns.append((f, lambda row, a=name, c=convert, d=default: c(row.get(a, d))))
-    per_row = len(columns)
+    per_row = len(fields)
     batch = max(1, min(1000, MAX_PARAMS // per_row))
     qn = connection.ops.quote_name
-    head = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f, _get in columns)}) VALUES "  # noqa: S608 - names from the model
+    head = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) VALUES "  # noqa: S608 - names from the model
     row_sql = "(" + ", ".join(["%s"] * per_row) + ")"
-    getters = [get for _f, get in columns]
+    converters = [_converter(f, connection) for f in fields]
+    ready = [_ready_types(f) for f in fields]
+    stamps = {f.attname: f.get_db_prep_save(now, connection) for f in fields
+              if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)}
+    if as_model:  # a callable default is called for every row, as model() does
+        defaults = [_PerRow(f.get_default) if f.has_default() and callable(f.default) else f.get_default()
+                    for f in fields]
+    else:
+        defaults = [f.get_default() if f.has_default() or f.null else None for f in fields]
     with connection.cursor() as cursor:
         for start in range(0, len(rows), batch):
             chunk = rows[start:start + batch]
-            params = []
-            for row in chunk:
-                params.extend(get(row) for get in getters)
-            cursor.execute(head + ", ".join([row_sql] * len(chunk)), params)
+            columns = []
+            for f, convert, types, default in zip(fields, converters, ready, defaults, strict=True):
+                a = f.attname
+                if a in stamps:
+                    columns.append([stamps[a]] * len(chunk))
+                    continue
+                if isinstance(default, _PerRow):
+                    column = [row[a] if a in row else default.make() for row in chunk]
+                elif f.is_relation:
+                    n = f.name
+                    column = [row[a] if a in row else (row[n].pk if row.get(n) is not None else default)
+                              for row in chunk]
+                else:
+                    column = [row.get(a, default) for row in chunk]
+                if not types or not set(map(type, column)).issubset(types):
+                    column = list(map(convert, column))
+                columns.append(column)
+            if connection.in_atomic_block:  # one prepared statement (see bulk_insert)
+                cursor.executemany(head + row_sql, list(zip(*columns, strict=True)))
+            else:
+                params = [value for row in zip(*columns, strict=True) for value in row]
+                cursor.execute(head + ", ".join([row_sql] * len(chunk)), params)
     return len(rows)

@@ -16,11 +16,12 @@ import decimal
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
-from django.utils import timezone
+from django.db.models.expressions import DatabaseDefault
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .audit import audit_bulk, serialize_for_audit
-from .bulk import bulk_insert
+from .bulk import bulk_insert, prepare_insert_triggers
 from .entities import Entity, ImportProblem, ImportResult
 from .models import AuditEntry
 
@@ -39,6 +40,8 @@ FALSE_WORDS = {"否", "n", "no", "false", "0", "×", "✗", "无", ""}
 
 class NaturalKeyField(forms.Field):
     """A related record named by its business key (room code, staff number, class name)."""
+
+    import_pure = True  # the answer depends on the value and the lookup loaded for the import (see _memoised)
 
     def __init__(self, *, model, key: str, **kwargs):
         super().__init__(**kwargs)
@@ -67,6 +70,8 @@ class NaturalKeyField(forms.Field):
 class ManyNaturalKeyField(NaturalKeyField):
     """Several related records separated by 、 , ， or ;."""
 
+    import_pure = False  # a new list per row
+
     def clean(self, value):
         text = "" if value is None else str(value)
         for sep in ("，", ",", "；", ";"):
@@ -87,18 +92,35 @@ class ManyNaturalKeyField(NaturalKeyField):
 class LabelChoiceField(forms.ChoiceField):
     """Accepts the Chinese label shown in the template's drop-down, or the stored value."""
 
+    import_pure = True  # see _memoised
+    _by_text: tuple | None = None
+
+    def _texts(self) -> tuple[dict, frozenset]:
+        """({key or label text: key}, {key texts}) of the current choices in the current language: the first
+        choice (in order) whose key or label reads so wins, as a scan of the choices would find it."""
+        language = translation.get_language()
+        cached = self._by_text
+        if cached is None or cached[0] is not self._choices or cached[1] != language:
+            by_text: dict = {}
+            for key, label in self.choices:
+                by_text.setdefault(str(key), key)
+                by_text.setdefault(str(label), key)
+            cached = self._by_text = (self._choices, language, by_text, frozenset(str(k) for k, _l in self.choices))
+        return cached[2], cached[3]
+
     def to_python(self, value):
         value = "" if value is None else str(value).strip()
-        for key, label in self.choices:
-            if value and value in (str(key), str(label)):
-                return key
-        return value
+        if not value:
+            return value
+        return self._texts()[0].get(value, value)
 
     def valid_value(self, value):
-        return value == "" or any(str(k) == str(value) for k, _label in self.choices)
+        return value == "" or str(value) in self._texts()[1]
 
 
 class YesNoField(forms.Field):
+    import_pure = True
+
     def clean(self, value):
         if isinstance(value, bool):
             return value
@@ -250,6 +272,9 @@ def validate(entity: Entity, source, *, actor, school) -> tuple[ImportResult, li
     _lookups(entity, form, school)
     m2m_names = {n for n in entity.import_fields if entity.field(n).many_to_many}
     fast_fields = _plain_fields(form)
+    if fast_fields is None:
+        _fast_clean_fields(form)
+    model_clean = _model_cleaner(entity.model, [*entity.import_clean_exclude, *related])
     for row_no, values in sheet.rows:
         data = {name: _normalise(_cell(values, pos)) for name, pos in positions.items()}
         if fast_fields is not None:
@@ -287,8 +312,7 @@ def validate(entity: Entity, source, *, actor, school) -> tuple[ImportResult, li
         try:
             entity.import_prepare(obj, actor=actor)
             # Related records were resolved from the preloaded natural keys: no exists() query per row.
-            obj.full_clean(exclude=[*entity.import_clean_exclude, *related], validate_unique=False,
-                           validate_constraints=False)
+            model_clean(obj)
         except ValidationError as exc:
             for name, errors in _error_items(exc):
                 column = str(entity.header(name)) if name != NON_FIELD_ERRORS and entity.field(name) else ""
@@ -312,32 +336,156 @@ _SIMPLE_WIDGETS = (forms.TextInput, forms.NumberInput, forms.DateInput, forms.Da
                    forms.Textarea, forms.EmailInput, forms.URLInput)
 
 
-def _plain_fields(form) -> dict | None:
-    """The fields of an import form that Form.full_clean would only run ``field.clean`` on, in order:
-    no ``clean_<name>`` or ``clean`` override, no disabled or file fields, widgets that read
-    ``data[name]``. None: use the form itself (an entity's own import form may do more)."""
+def _reads_data_plainly(form) -> bool:
+    """Whether every field of ``form`` is cleaned by ``Form._clean_fields`` as ``field.clean(data.get(name))``
+    (then ``clean_<name>``): no prefix, no disabled or file fields, widgets that read ``data[name]``."""
+    cls = type(form)
+    if (form.prefix or cls._clean_fields is not forms.Form._clean_fields
+            or cls._bound_items is not forms.Form._bound_items
+            or cls._widget_data_value is not forms.Form._widget_data_value):
+        return False
+    return all(not field.disabled and not isinstance(field, forms.FileField) and not field.show_hidden_initial
+               and type(field.widget) in _SIMPLE_WIDGETS
+               and type(field)._clean_bound_field is forms.Field._clean_bound_field
+               for field in form.fields.values())
+
+
+def _plain_fields(form) -> list | None:
+    """``[(name, clean)]``: the fields of an import form that Form.full_clean would only run ``field.clean``
+    on, in order (no ``clean_<name>`` or ``clean`` override; see ``_reads_data_plainly``), each with its
+    ``clean`` memoised where that is safe (``_memoised``). None: use the form itself (an entity's own import
+    form may do more)."""
     cls = type(form)
     if (cls.clean is not forms.Form.clean or cls._post_clean is not forms.Form._post_clean
-            or cls.full_clean is not forms.Form.full_clean or form.prefix or form.empty_permitted):
+            or cls.full_clean is not forms.Form.full_clean or form.empty_permitted or not _reads_data_plainly(form)
+            or any(hasattr(form, f"clean_{name}") for name in form.fields)):
         return None
-    fields = {}
-    for name, field in form.fields.items():
-        if (hasattr(form, f"clean_{name}") or field.disabled or isinstance(field, forms.FileField)
-                or type(field.widget) not in _SIMPLE_WIDGETS or field.show_hidden_initial):
-            return None
-        fields[name] = field
-    return fields
+    return [(name, _memoised(field)) for name, field in form.fields.items()]
 
 
-def _clean_row(fields: dict, data: dict) -> tuple[dict, dict]:
+def _clean_row(fields: list, data: dict) -> tuple[dict, dict]:
     """(cleaned data, {field: messages}) as the form's ``is_valid`` would give them for ``data``."""
     cleaned, errors = {}, {}
-    for name, field in fields.items():
+    for name, clean in fields:
         try:
-            cleaned[name] = field.clean(data.get(name))
+            cleaned[name] = clean(data.get(name))
         except ValidationError as exc:
             errors[name] = exc.messages
     return cleaned, errors
+
+
+def _fast_clean_fields(form) -> None:
+    """Give ``form`` (reused for every row, ``_rebind``) a ``_clean_fields`` doing what ``Form._clean_fields``
+    does — ``field.clean(data[name])``, then the form's ``clean_<name>``, errors through ``add_error`` —
+    without building a BoundField per field and row, and with each field's ``clean`` memoised where that is
+    safe. The form's ``full_clean``, ``clean`` and ``_post_clean`` run as they are. Nothing changes for a
+    form that reads its data another way."""
+    if not _reads_data_plainly(form):
+        return
+    items = [(name, _memoised(field), getattr(form, f"clean_{name}", None) if hasattr(form, f"clean_{name}")
+              else None) for name, field in form.fields.items()]
+
+    def _clean_fields():
+        data, cleaned = form.data, form.cleaned_data
+        for name, clean, clean_name in items:
+            try:
+                cleaned[name] = clean(data.get(name))
+                if clean_name is not None:
+                    cleaned[name] = clean_name()
+            except ValidationError as e:
+                form.add_error(name, e)
+
+    form._clean_fields = _clean_fields
+
+
+# Memoised cleaning -------------------------------------------------------------------------------------------
+# A column repeats its values (the unit, the category, the room, the dates …): a field whose clean depends
+# on the value alone gives the same answer for the same value, so each answer is worked out once per
+# import. Only values and answers that cannot change are kept (text, numbers, dates, None, the related
+# record the import's lookup holds); an error is not kept (the field is asked again, and says the same).
+# Validators count as functions of the value (Django's and Houqin's own are; none asks the database).
+
+MEMO_LIMIT = 20_000  # answers kept per field and import
+_PURE_FORM_FIELDS = frozenset({forms.CharField, forms.IntegerField, forms.DecimalField, forms.FloatField,
+                               forms.DateField, forms.ChoiceField, forms.EmailField, forms.SlugField,
+                               forms.URLField, forms.BooleanField, forms.NullBooleanField})
+_PURE_MODEL_FIELDS = frozenset({models.CharField, models.TextField, models.SlugField, models.EmailField,
+                                models.URLField, models.IntegerField, models.BigIntegerField,
+                                models.SmallIntegerField, models.PositiveIntegerField,
+                                models.PositiveSmallIntegerField, models.PositiveBigIntegerField,
+                                models.DecimalField, models.FloatField, models.DateField, models.BooleanField})
+_KEY_TYPES = frozenset({str, int, bool, float, type(None), datetime.date})
+_KEPT_TYPES = _KEY_TYPES | {decimal.Decimal}
+
+
+def _memoised(field):
+    """``field.clean``, answering a value it has cleaned before in this import from memory: for a form field
+    of Django's own kinds, or one that says ``import_pure = True`` (its clean depends on the value and on
+    state fixed for the import only); for a model field of Django's own plain kinds (``clean(value,
+    instance)`` does not look at the instance). Anything else is asked every time."""
+    clean = field.clean
+    kind = type(field)
+    if isinstance(field, forms.Field):
+        pure = kind in _PURE_FORM_FIELDS or getattr(kind, "import_pure", False)
+    else:
+        pure = kind in _PURE_MODEL_FIELDS
+    if not pure:
+        return clean
+    cache: dict = {}
+
+    def memo(value, *instance):
+        kind = type(value)
+        if kind is decimal.Decimal:
+            key = (kind, str(value))  # 1.0 and 1.00 are equal but not the same text
+        elif kind in _KEY_TYPES:
+            key = (kind, value)
+        else:
+            return clean(value, *instance)
+        try:
+            return cache[key]
+        except KeyError:
+            pass
+        result = clean(value, *instance)
+        if len(cache) < MEMO_LIMIT and (type(result) in _KEPT_TYPES or isinstance(result, models.Model)):
+            cache[key] = result
+        return result
+
+    return memo
+
+
+def _model_cleaner(model, exclude):
+    """A function doing to an instance of ``model`` what ``obj.full_clean(exclude=exclude, validate_unique=False,
+    validate_constraints=False)`` does — ``clean_fields`` (with each plain field's ``clean`` memoised,
+    ``_memoised``), then ``clean()``, every error collected — unless the model overrides either."""
+    if model.full_clean is not models.Model.full_clean or model.clean_fields is not models.Model.clean_fields:
+        return lambda obj: obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+    exclude = set(exclude)
+    fields = [(f.name, f.attname, f.blank, f.empty_values, _memoised(f))
+              for f in model._meta.fields if f.name not in exclude and not f.generated]
+
+    def full_clean(obj):
+        errors: dict = {}
+        field_errors = {}
+        for name, attname, blank, empty_values, clean in fields:
+            raw_value = getattr(obj, attname)
+            if blank and raw_value in empty_values:
+                continue
+            if isinstance(raw_value, DatabaseDefault):
+                continue
+            try:
+                setattr(obj, attname, clean(raw_value, obj))
+            except ValidationError as e:
+                field_errors[name] = e.error_list
+        if field_errors:
+            errors = ValidationError(field_errors).update_error_dict(errors)
+        try:
+            obj.clean()
+        except ValidationError as e:
+            errors = e.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+    return full_clean
 
 
 def _rebind(form, data):
@@ -419,11 +567,18 @@ def analyze_after_import(model) -> None:
             cursor.execute(f'ANALYZE "{model._meta.db_table}"')
 
 
+def prepare_write(entity: Entity, *, new: list, changed: list) -> None:
+    """What the write can have worked out before its transaction opens (the lock is held for that only): the
+    values the search-index triggers give the new rows (``bulk.prepare_insert_triggers``)."""
+    prepare_insert_triggers(entity.model, new)
+
+
 def run_import(entity: Entity, source, *, actor, school, commit: bool) -> ImportResult:
     """Validate, and when ``commit`` and nothing is wrong, write every row in one transaction."""
     result, new, changed = validate(entity, source, actor=actor, school=school)
     if not commit or not result.ok:
         return result
+    prepare_write(entity, new=new, changed=changed)
     try:
         with transaction.atomic():
             entity.import_write(new=new, changed=changed, actor=actor, school=school, result=result)

@@ -1,0 +1,188 @@
+"""The fast paths of a large import (issue 3/5, X-7) give exactly what the plain paths gave: the same rows, the
+same search index, the same audit entries and the same error messages."""
+
+import io
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, connection, transaction
+
+from houqin.core import bulk, excel, importing, search_index
+from houqin.core.entities import registry
+from houqin.core.importing import run_import, template_columns
+from houqin.core.models import AuditEntry
+from houqin.org.models import Room, SchoolClass, Student
+
+pytestmark = pytest.mark.skipif(connection.vendor != "sqlite", reason="the set-based triggers are SQLite's")
+
+ROWS = bulk.SET_BASED_TRIGGERS_FROM + 150
+NAMES = ["王小明", "李晓红", "Zhang Wei", "欧阳娜娜", "赵钢琴", "O'Brien"]
+
+
+def _xlsx(school, n, *, bad=False):
+    classes = list(SchoolClass.objects.filter(school=school, status="active").order_by("pk")
+                   .values_list("name", flat=True))
+    dorms = list(Room.objects.filter(school=school, kind="dorm").order_by("pk").values_list("code", flat=True)) or [None]
+    rows = []
+    for i in range(n):
+        boarder = i % 3 == 0
+        row = [f"Q{i:06d}", NAMES[i % len(NAMES)] + ("" if i % 7 else "同学"), "男" if i % 2 else "女",
+               classes[i % len(classes)], "居民身份证", None, "是" if boarder else "否",
+               dorms[i % len(dorms)] if boarder else None, "家长", "13900139000" if i % 5 else None]
+        if bad and i % 97 == 5:
+            row[3] = "没有这个班"  # an unknown class, on many rows
+        if bad and i % 89 == 7:
+            row[6] = "也许"  # neither 是 nor 否
+        if bad and i % 83 == 3:
+            row[2] = "未知"  # not a choice
+        rows.append(row)
+    headers = [c.header for c in template_columns(registry[Student])]
+    buf = io.BytesIO()
+    excel.write_xlsx(buf, columns=[excel.Column(key=h, header=h) for h in headers], rows=rows, sheet_title="x")
+    buf.seek(0)
+    buf.name = "x.xlsx"
+    return buf
+
+
+def _plain(monkeypatch):
+    """Every fast path off: per-row triggers, no memo, the form's own field cleaning, Model.full_clean."""
+    monkeypatch.setattr(bulk, "SET_BASED_TRIGGERS_FROM", 10 ** 9)
+    monkeypatch.setattr(importing, "_memoised", lambda field: field.clean)
+    monkeypatch.setattr(importing, "_fast_clean_fields", lambda form: None)
+    monkeypatch.setattr(importing, "_model_cleaner", lambda model, exclude: lambda obj: obj.full_clean(
+        exclude=exclude, validate_unique=False, validate_constraints=False))
+
+
+def _snapshot(school):
+    students = list(Student.objects.filter(school=school, student_no__startswith="Q").order_by("pk")
+                    .values().iterator())
+    for row in students:
+        row.pop("created_at"), row.pop("updated_at")
+    ids = [row["id"] for row in students]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rowid, student_no, name, search_keys FROM org_student_fts WHERE rowid >= %s "
+                       "ORDER BY rowid", [min(ids)])
+        fts = cursor.fetchall()
+        bigrams = []
+        if search_index.index_exists("default", "org_student_fts_bi"):
+            for term in ("小明", "钢琴", "br", "ob"):
+                cursor.execute("SELECT rowid FROM org_student_fts_bi WHERE org_student_fts_bi MATCH "
+                               "'{name search_keys} : \"' || hex(lower(%s)) || '\"' AND rowid >= %s ORDER BY rowid",
+                               [term, min(ids)])
+                bigrams.append(cursor.fetchall())
+    audit = list(AuditEntry.objects.filter(content_type=ContentType.objects.get_for_model(Student),
+                                           object_id__in=[str(i) for i in ids]).order_by("pk").values(
+        "object_id", "object_repr", "action", "before", "after", "changed_fields", "actor_id", "school_id",
+        "message", "content_type_id"))
+    return students, fts, bigrams, audit
+
+
+def _run(personas, school, source):
+    sid = transaction.savepoint()
+    try:
+        result = run_import(registry[Student], source, actor=personas["logistics_director"], school=school,
+                            commit=True)
+        return result, (_snapshot(school) if result.ok else None)
+    finally:
+        transaction.savepoint_rollback(sid)
+
+
+def test_a_large_import_writes_what_the_plain_paths_wrote(personas, school, monkeypatch):
+    fast, fast_rows = _run(personas, school, _xlsx(school, ROWS))
+    assert fast.ok and fast.created == ROWS, fast.problems[:3]
+    with monkeypatch.context() as m:
+        _plain(m)
+        plain, plain_rows = _run(personas, school, _xlsx(school, ROWS))
+    assert plain.ok and plain.created == ROWS
+    students, fts, bigrams, audit = fast_rows
+    assert len(students) == ROWS and len(fts) == ROWS and len(audit) == ROWS
+    assert [(r["id"], r["student_no"], r["name"], r["search_keys"]) for r in students] == [tuple(r) for r in fts]
+    assert fast_rows == plain_rows  # the same ids, rows, index entries and audit entries
+    assert all(bigrams) or not bigrams
+
+
+def test_a_large_import_reports_the_same_problems(personas, school, monkeypatch):
+    fast, _rows = _run(personas, school, _xlsx(school, ROWS, bad=True))
+    with monkeypatch.context() as m:
+        _plain(m)
+        plain, _rows = _run(personas, school, _xlsx(school, ROWS, bad=True))
+    assert not fast.ok and len(fast.problems) > 30
+    assert [(p.row, str(p.column), str(p.message)) for p in fast.problems] == [
+        (p.row, str(p.column), str(p.message)) for p in plain.problems]
+
+
+def _triggers():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'org_student' "
+                       "ORDER BY name")
+        return cursor.fetchall()
+
+
+def _students(school, prefix, n):
+    cls = SchoolClass.objects.filter(school=school).order_by("pk").first()
+    return [Student(school=school, school_class=cls, student_no=f"{prefix}{i:05d}", name=NAMES[i % len(NAMES)],
+                    gender="M", search_keys=f"key{i}") for i in range(n)]
+
+
+def test_set_based_triggers_are_restored_and_an_error_undoes_everything(school):
+    before = _triggers()
+    assert any(name == "org_student_fts_ai" for name, _sql in before)
+    objs = _students(school, "T", ROWS)
+    objs[-1].student_no = objs[0].student_no  # refused by the unique constraint at the very end
+    count = Student.objects.count()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        bulk.bulk_insert(Student, objs)
+    assert _triggers() == before and Student.objects.count() == count
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM org_student_fts WHERE student_no LIKE 'T%'")
+        assert cursor.fetchone()[0] == 0
+
+
+def test_trigger_values_worked_out_before_the_transaction_are_the_triggers_own(school):
+    objs = _students(school, "P", ROWS)
+    bulk.prepare_insert_triggers(Student, objs)
+    prepared = [dict(o.__dict__[bulk.PREPARED]) for o in objs]
+    assert prepared[0]  # the trigram (and bigram) triggers
+    objs[3].name = "改过的名字"  # changed after: its values come from the trigger in the transaction
+    with transaction.atomic():
+        bulk.bulk_insert(Student, objs)
+    assert bulk.PREPARED not in objs[0].__dict__
+    triggers = bulk.insert_triggers(connection, "org_student")
+    with connection.cursor() as cursor:
+        for _name, sql, _insert, _head, values in triggers:
+            cursor.execute(f"SELECT {values} FROM org_student AS new WHERE new.id BETWEEN %s AND %s "  # noqa: S608
+                           "ORDER BY new.id", [objs[0].pk, objs[-1].pk])
+            in_database = cursor.fetchall()
+            for obj, row, found in zip(objs, in_database, prepared, strict=True):
+                _attnames, _source, at, values_then = found[sql]
+                if obj is not objs[3]:
+                    assert (*values_then[:at], obj.pk, *values_then[at:]) == tuple(row)
+        cursor.execute("SELECT name FROM org_student_fts WHERE rowid = %s", [objs[3].pk])
+        assert cursor.fetchone()[0] == "改过的名字"
+        cursor.execute("INSERT INTO org_student_fts(org_student_fts) VALUES ('integrity-check')")
+
+
+def test_memoised_cleaning_keeps_answers_not_errors():
+    from django import forms
+
+    field = forms.DecimalField(max_digits=6, decimal_places=2)
+    clean = importing._memoised(field)
+    assert str(clean("1.0")) == "1.0" and str(clean("1.00")) == "1.00"
+    import decimal
+
+    assert str(clean(decimal.Decimal("2.0"))) == "2.0" and str(clean(decimal.Decimal("2.00"))) == "2.00"
+    for _ in range(2):
+        with pytest.raises(forms.ValidationError):
+            clean("abc")
+    many = importing.ManyNaturalKeyField(model=Room, key="code")
+    assert importing._memoised(many) == many.clean  # a new list per row: never memoised
+
+
+def test_label_choice_field_reads_labels_and_keys_as_the_scan_did():
+    field = importing.LabelChoiceField(choices=list(Student.Gender.choices) if hasattr(Student, "Gender")
+                                       else [("M", "男"), ("F", "女")], required=False)
+    for key, label in field.choices:
+        assert field.to_python(str(label)) == key and field.to_python(f" {key} ") == key
+        assert field.valid_value(key)
+    assert field.to_python("") == "" and field.to_python(None) == "" and field.to_python("x") == "x"
+    assert not field.valid_value("x")
