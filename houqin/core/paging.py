@@ -4,7 +4,9 @@ A list counts its rows only up to a cap (``HOUQIN_LIST_COUNT_CAP``, 10,000) — 
 asked for, when that lies further — plus one: ``SELECT COUNT(*) FROM (SELECT … LIMIT cap + 1)``.
 Below the cap the total is exact; above it the page says "more than 10,000" and offers the next
 page, never a made-up number. A deep page (``?page=2000``) still counts up to its own rows, so the
-pager is exact there and the last page is reachable.
+pager is exact there and the last page is reachable; on SQLite it counts every row (one plain
+COUNT(*) over an index costs no more than counting a LIMIT subquery that far), and with the exact
+total a page past the middle is read from the other end (``DeferredJoin.window``).
 """
 
 from __future__ import annotations
