@@ -107,28 +107,16 @@ def audit_rows(entries, *, actor, message="") -> list[dict]:
         content_type = types.get(kind)
         if content_type is None:
             content_type = types[kind] = ContentType.objects.get_for_model(obj, for_concrete_model=False)
-        rows.append({
-            "school_id": _school_id(obj),
-            "content_type": content_type,
-            "object_id": str(obj.pk),
-            "object_repr": str(obj)[:200],
-            "action": action,
-            "before": before,
-            "after": after,
-            "changed_fields": diff(before, after) if action == AuditEntry.Action.UPDATE else [],
-            "actor": actor,
-            "request_id": request_id,
-            "message": message,
-        })
+        rows.append(_row(obj, action, before, after, content_type=content_type, actor=actor,
+                         request_id=request_id, message=message))
     return rows
 
 
-def _entry_kwargs(obj, action, actor, before, after, message):
-    if actor is not None and not getattr(actor, "pk", None):
-        actor = None  # AnonymousUser
+def _row(obj, action, before, after, *, content_type, actor, request_id, message) -> dict:
+    """The fields of one audit entry (a single write or one row of a bulk write)."""
     return {
         "school_id": _school_id(obj),
-        "content_type": ContentType.objects.get_for_model(obj, for_concrete_model=False),
+        "content_type": content_type,
         "object_id": str(obj.pk),
         "object_repr": str(obj)[:200],
         "action": action,
@@ -136,9 +124,16 @@ def _entry_kwargs(obj, action, actor, before, after, message):
         "after": after,
         "changed_fields": diff(before, after) if action == AuditEntry.Action.UPDATE else [],
         "actor": actor,
-        "request_id": current_request_id(),
-        "message": str(message)[:500],
+        "request_id": request_id,
+        "message": message,
     }
+
+
+def _entry_kwargs(obj, action, actor, before, after, message):
+    if actor is not None and not getattr(actor, "pk", None):
+        actor = None  # AnonymousUser
+    return _row(obj, action, before, after, actor=actor, request_id=current_request_id(), message=str(message)[:500],
+                content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False))
 
 
 def history_for(obj: models.Model):

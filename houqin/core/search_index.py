@@ -173,6 +173,12 @@ def trigram_index(source: str, table: str, columns: tuple[str, ...]):
         f"DELETE FROM {table} WHERE rowid = old.id; INSERT INTO {table}(rowid, {cols}) VALUES (new.id, {new}); END",
         f"INSERT INTO {table}(rowid, {cols}) SELECT id, {cols} FROM {source}",  # noqa: S608 - names from code
     ]
+    return _sqlite_steps(table, create, probe=["CREATE VIRTUAL TABLE temp.houqin_fts_probe USING fts5(x, tokenize='trigram')"])
+
+
+def _sqlite_steps(table: str, statements: list[str], *, probe: list[str]):
+    """``(forwards, backwards)`` running ``statements`` on SQLite when the ``probe`` statements work there (FTS5,
+    its tokenizer, JSON); elsewhere, or on an SQLite without them, nothing: the search runs as before."""
     drop = [f"DROP TRIGGER IF EXISTS {table}_{t}" for t in TRIGGERS] + [f"DROP TABLE IF EXISTS {table}"]
 
     def forwards(apps, schema_editor):
@@ -180,11 +186,12 @@ def trigram_index(source: str, table: str, columns: tuple[str, ...]):
             return
         with schema_editor.connection.cursor() as cursor:
             try:
-                cursor.execute("CREATE VIRTUAL TABLE temp.houqin_fts_probe USING fts5(x, tokenize='trigram')")
-                cursor.execute("DROP TABLE temp.houqin_fts_probe")
-            except Exception:  # noqa: BLE001 - SQLite without FTS5 or older than 3.34: no index
+                for sql in probe:
+                    cursor.execute(sql)
+                cursor.execute("DROP TABLE IF EXISTS temp.houqin_fts_probe")
+            except Exception:  # noqa: BLE001 - SQLite without FTS5 (3.34+ for trigrams) or JSON: no index
                 return
-            for sql in create:
+            for sql in statements:
                 cursor.execute(sql)
         forget()
 
@@ -235,32 +242,10 @@ def bigram_index(source: str, table: str, columns: tuple[str, ...]):
     table ``table`` of the character pairs of ``source``'s ``columns`` (rowid = the row's id; see the module's
     docstring), kept in step by triggers and filled from the rows already there; elsewhere nothing."""
     triggers, create, fill = _bigram_statements(source, table, columns)
-    drop = [f"DROP TRIGGER IF EXISTS {table}_{t}" for t in TRIGGERS] + [f"DROP TABLE IF EXISTS {table}"]
-
-    def forwards(apps, schema_editor):
-        if schema_editor.connection.vendor != "sqlite":
-            return
-        with schema_editor.connection.cursor() as cursor:
-            try:
-                cursor.execute("CREATE VIRTUAL TABLE temp.houqin_fts_probe USING fts5(x, tokenize='ascii', "
-                               "content='', detail='column')")
-                cursor.execute("DROP TABLE temp.houqin_fts_probe")
-                cursor.execute("SELECT count(*) FROM json_each('[0]')")
-            except Exception:  # noqa: BLE001 - SQLite without FTS5 or JSON: no index
-                return
-            for sql in [create, *triggers, fill]:
-                cursor.execute(sql)
-        forget()
-
-    def backwards(apps, schema_editor):
-        if schema_editor.connection.vendor != "sqlite":
-            return
-        with schema_editor.connection.cursor() as cursor:
-            for sql in drop:
-                cursor.execute(sql)
-        forget()
-
-    return forwards, backwards
+    return _sqlite_steps(table, [create, *triggers, fill], probe=[
+        "CREATE VIRTUAL TABLE temp.houqin_fts_probe USING fts5(x, tokenize='ascii', content='', detail='column')",
+        "SELECT count(*) FROM json_each('[0]')",
+    ])
 
 
 def _table_exists(cursor, name: str) -> bool:
