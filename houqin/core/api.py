@@ -152,13 +152,13 @@ def _transition_action(t):
 class EntityPagination(PageNumberPagination):
     """Page numbers with a bounded count (``core.paging``), rows fetched by primary key first.
 
-    ``count`` is exact up to 10,000 rows (or up to the page asked for, when that lies further;
-    ``?page=last`` counts them all) and ``count_exact`` is true; beyond that ``count_exact`` is
-    false, ``count`` is a lower bound (there are more rows) and ``next`` leads on.
+    ``count`` is exact up to 1,000 rows (or up to the page asked for, when that lies further;
+    ``?page=last`` and ``?count=all`` count them all) and ``count_exact`` is true; beyond that
+    ``count_exact`` is false, ``count`` is a lower bound (there are more rows) and ``next`` leads on.
     """
 
     def paginate_queryset(self, queryset, request, view=None):
-        from .paging import BoundedPaginator, DeferredJoin
+        from .paging import COUNT_ALL, BoundedPaginator, DeferredJoin
 
         self.request = request
         page_size = self.get_page_size(request)
@@ -166,7 +166,8 @@ class EntityPagination(PageNumberPagination):
             return None
         number = request.query_params.get(self.page_query_param) or 1
         wanted = 10**7 if number in self.last_page_strings else number
-        paginator = BoundedPaginator(DeferredJoin(queryset), page_size, wanted_page=wanted)
+        cap = COUNT_ALL if request.query_params.get("count") == "all" else None
+        paginator = BoundedPaginator(DeferredJoin(queryset), page_size, wanted_page=wanted, cap=cap)
         if number in self.last_page_strings:
             number = paginator.num_pages
         try:
@@ -192,6 +193,13 @@ class EntityPagination(PageNumberPagination):
                              "count_exact": {"type": "boolean", "description": "false: there are more than count rows"},
                              **{k: v for k, v in out["properties"].items() if k != "count"}}
         return out
+
+    def get_schema_operation_parameters(self, view):
+        return [*super().get_schema_operation_parameters(view), {
+            "name": "count", "required": False, "in": "query",
+            "description": "all: count every row (count_exact is then true); otherwise counted up to 1,000",
+            "schema": {"type": "string", "enum": ["all"]},
+        }]
 
 
 def _plain(model, name: str) -> bool:

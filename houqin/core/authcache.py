@@ -8,6 +8,10 @@ value per request instead: ``core_authstamp.value``, which triggers on every tab
 permissions or roles set to a new random value in the same transaction as the change (migration
 core.0007). Triggers, not signals: imports, bulk writes and raw SQL change the stamp too.
 
+A second row (``LISTS``, migration core.0008) changes with the list settings — the columns each user
+chose (``ListPreference``) and the saved filters — so a list page reads them from the same kind of
+per-process cache (``list_settings``) instead of two more queries.
+
 A random value rather than a counter: a rolled-back change restores the old value, and a counter
 would then hand out the same number again for a different change. The stamp is read before the
 permissions, so a change committed in between makes the next request read them again.
@@ -16,6 +20,8 @@ permissions, so a change committed in between makes the next request read them a
 from __future__ import annotations
 
 from django.db import connections, router
+
+RIGHTS, LISTS = 1, 2  # the rows of core_authstamp
 
 # (table, events) whose writes change what an account may do (auth_permission and auth_group rows are
 # only ever added or removed; a member's status and account decide the rights a department grants).
@@ -30,15 +36,21 @@ WATCHED = (
     ("org_staff_departments", "INSERT OR UPDATE OR DELETE"),
     ("org_staff", "INSERT OR UPDATE OF status, user_id OR DELETE"),
 )
-MAX_ACCOUNTS = 20_000  # accounts kept per process before the cache starts again
+# Stamp LISTS: the list settings of every user (columns chosen, saved filters).
+WATCHED_LISTS = (
+    ("core_listpreference", "INSERT OR UPDATE OR DELETE"),
+    ("core_savedfilter", "INSERT OR UPDATE OR DELETE"),
+)
+MAX_ACCOUNTS = 20_000  # accounts (or account × list) kept per process before the cache starts again
 
 _cache: dict[tuple[str, int], tuple[str, frozenset, frozenset]] = {}
+_lists: dict[tuple, tuple] = {}
 
 
 _tables: dict[str, bool] = {}
 
 
-def current_stamp(alias: str) -> str | None:
+def current_stamp(alias: str, stamp: int = RIGHTS) -> str | None:
     """The stamp now; None when there is none (before migrate, or after a test's flush emptied the
     table): then every request reads the rights as Django does."""
     connection = connections[alias]
@@ -49,7 +61,7 @@ def current_stamp(alias: str) -> str | None:
         if not _tables[name]:
             return None
     with connection.cursor() as cursor:
-        cursor.execute("SELECT value FROM core_authstamp WHERE id = 1")
+        cursor.execute("SELECT value FROM core_authstamp WHERE id = %s", [stamp])
         row = cursor.fetchone()
     return row[0] if row else None
 
@@ -72,30 +84,54 @@ def rights(user, compute) -> tuple[frozenset, frozenset]:
     return perms, roles
 
 
+def list_settings(user, entity_key: str, compute):
+    """What ``compute()`` reads of ``user``'s settings for one list (chosen columns, saved filters),
+    kept per process until any list setting changes (stamp ``LISTS``)."""
+    from .models import ListPreference
+
+    alias = router.db_for_read(ListPreference)
+    stamp = current_stamp(alias, LISTS)
+    key = (connections[alias].settings_dict.get("NAME") or alias, user.pk, user.school_id, entity_key)
+    hit = _lists.get(key)
+    if stamp is not None and hit is not None and hit[0] == stamp:
+        return hit[1]
+    value = compute()
+    if stamp is not None:
+        if len(_lists) >= MAX_ACCOUNTS:
+            _lists.clear()
+        _lists[key] = (stamp, value)
+    return value
+
+
 def forget() -> None:
     _cache.clear()
+    _lists.clear()
     _tables.clear()
 
 
 # Migration -------------------------------------------------------------------------------------------------------
-def _sqlite_statements() -> list[str]:
+def _sqlite_statements(watched=WATCHED, stamp: int = RIGHTS) -> list[str]:
     out = []
-    for table, events in WATCHED:
+    for table, events in watched:
         for event in events.split(" OR "):
             name = f"core_authstamp_{table}_{event.split()[0].lower()}"
             out.append(
                 f"CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} ON {table} BEGIN "  # noqa: S608 - names from code
-                "UPDATE core_authstamp SET value = lower(hex(randomblob(16))) WHERE id = 1; END"
+                f"UPDATE core_authstamp SET value = lower(hex(randomblob(16))) WHERE id = {int(stamp)}; END"
             )
     return out
 
 
+# The stamp row to change is the trigger's argument (none: RIGHTS, as core.0007 first created them).
+PG_TOUCH_FUNCTION = (
+    "CREATE OR REPLACE FUNCTION core_authstamp_touch() RETURNS trigger AS $$ BEGIN "
+    "UPDATE core_authstamp SET value = md5(random()::text || clock_timestamp()::text) "
+    "WHERE id = COALESCE(TG_ARGV[0]::int, 1); RETURN NULL; END; $$ LANGUAGE plpgsql"
+)
+
+
 def _postgres_statements() -> list[str]:
-    out = [
-        "CREATE OR REPLACE FUNCTION core_authstamp_touch() RETURNS trigger AS $$ BEGIN "
-        "UPDATE core_authstamp SET value = md5(random()::text || clock_timestamp()::text) WHERE id = 1; "
-        "RETURN NULL; END; $$ LANGUAGE plpgsql",
-    ]
+    out = [PG_TOUCH_FUNCTION]
     for table, events in WATCHED:
         out.append(f"DROP TRIGGER IF EXISTS core_authstamp_touch ON {table}")
         out.append(f"CREATE TRIGGER core_authstamp_touch AFTER {events} ON {table} "
@@ -120,19 +156,50 @@ def repair_auth_triggers(using: str = "default") -> None:
     if connection.vendor != "sqlite" or "core_authstamp" not in connection.introspection.table_names():
         return
     with connection.cursor() as cursor:
-        cursor.execute("INSERT OR IGNORE INTO core_authstamp (id, value) VALUES (1, lower(hex(randomblob(16))))")
-        for sql in _sqlite_statements():
-            cursor.execute(sql)
+        for stamp, watched in ((RIGHTS, WATCHED), (LISTS, WATCHED_LISTS)):
+            cursor.execute("INSERT OR IGNORE INTO core_authstamp (id, value) VALUES (%s, lower(hex(randomblob(16))))",
+                           [stamp])
+            for sql in _sqlite_statements(watched, stamp):
+                cursor.execute(sql)
+
+
+def install_list_triggers(apps, schema_editor) -> None:
+    """Migration core.0008: stamp ``LISTS`` and its triggers. On PostgreSQL the touch function takes the
+    row to change as its trigger argument (no argument: ``RIGHTS``, as core.0007 created them)."""
+    connection = schema_editor.connection
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(PG_TOUCH_FUNCTION)
+            cursor.execute("INSERT INTO core_authstamp (id, value) VALUES (%s, md5(random()::text))", [LISTS])
+            for table, events in WATCHED_LISTS:
+                cursor.execute(f"DROP TRIGGER IF EXISTS core_authstamp_touch ON {table}")
+                cursor.execute(f"CREATE TRIGGER core_authstamp_touch AFTER {events} ON {table} "
+                               f"FOR EACH STATEMENT EXECUTE FUNCTION core_authstamp_touch('{LISTS}')")
+        elif connection.vendor == "sqlite":
+            cursor.execute("INSERT INTO core_authstamp (id, value) VALUES (%s, lower(hex(randomblob(16))))", [LISTS])
+            for sql in _sqlite_statements(WATCHED_LISTS, LISTS):
+                cursor.execute(sql)
+
+
+def _drop_triggers(connection, cursor, watched) -> None:
+    for table, events in watched:
+        if connection.vendor == "sqlite":
+            for event in events.split(" OR "):
+                cursor.execute(f"DROP TRIGGER IF EXISTS core_authstamp_{table}_{event.split()[0].lower()}")
+        elif connection.vendor == "postgresql":
+            cursor.execute(f"DROP TRIGGER IF EXISTS core_authstamp_touch ON {table}")
+
+
+def remove_list_triggers(apps, schema_editor) -> None:
+    connection = schema_editor.connection
+    with connection.cursor() as cursor:
+        _drop_triggers(connection, cursor, WATCHED_LISTS)
+        cursor.execute("DELETE FROM core_authstamp WHERE id = %s", [LISTS])
 
 
 def remove_triggers(apps, schema_editor) -> None:
     connection = schema_editor.connection
     with connection.cursor() as cursor:
-        for table, events in WATCHED:
-            if connection.vendor == "sqlite":
-                for event in events.split(" OR "):
-                    cursor.execute(f"DROP TRIGGER IF EXISTS core_authstamp_{table}_{event.split()[0].lower()}")
-            elif connection.vendor == "postgresql":
-                cursor.execute(f"DROP TRIGGER IF EXISTS core_authstamp_touch ON {table}")
+        _drop_triggers(connection, cursor, WATCHED)
         if connection.vendor == "postgresql":
             cursor.execute("DROP FUNCTION IF EXISTS core_authstamp_touch()")

@@ -1,0 +1,271 @@
+"""The list page's fast paths give what the plain paths give: rows loaded without Model.__init__
+(core.fastload), the bounded count and its "count all", the list settings read once per change
+(core.authcache.list_settings), filter forms copied lightly, the filter block rendered in Python."""
+
+import copy
+
+import pytest
+from django.db import connection, models
+from django.db.models.signals import post_init
+from django.test.utils import CaptureQueriesContext, isolate_apps
+from django.urls import reverse
+
+from houqin.core import authcache, fastload, views_entity
+from houqin.core.builders import light_copy
+from houqin.core.entities import registry
+from houqin.core.models import ListPreference, SavedFilter
+from houqin.org.models import Room, Student
+from houqin.org.tests.factories import RoomFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def stamp_rows():
+    """A transactional test before this one may have flushed the table: put the rows back."""
+    authcache.forget()
+    with connection.cursor() as cursor:
+        for stamp in (authcache.RIGHTS, authcache.LISTS):
+            cursor.execute("SELECT count(*) FROM core_authstamp WHERE id = %s", [stamp])
+            if cursor.fetchone()[0] == 0:
+                cursor.execute("INSERT INTO core_authstamp (id, value) VALUES (%s, 'fixture')", [stamp])
+    yield
+    authcache.forget()
+
+
+# core.fastload ----------------------------------------------------------------------------------------------------
+
+
+def _slow(model, db, names, values):
+    return fastload._DJANGO_FROM_DB(model, db, names, values)
+
+
+def _same(a, b):
+    da = {k: v for k, v in a.__dict__.items() if k != "_state"}
+    db_ = {k: v for k, v in b.__dict__.items() if k != "_state"}
+    assert da == db_
+    assert (a._state.adding, a._state.db) == (b._state.adding, b._state.db) == (False, "default")
+
+
+def test_every_houqin_model_loads_fast():
+    from django.apps import apps
+
+    ours = [m for m in apps.get_models() if m.__module__.startswith("houqin.")]
+    assert ours and all(m.from_db.__func__ is fastload.fast_from_db for m in ours)
+
+
+def test_a_fast_row_equals_a_django_row_full_deferred_and_joined(school):
+    room = RoomFactory(school=school)
+    fast = Room.objects.get(pk=room.pk)
+    names = [f.attname for f in Room._meta.concrete_fields]
+    _same(fast, _slow(Room, "default", names, [getattr(room, n) for n in names]))
+    # Deferred fields stay unloaded and load on access, as with Model.__init__.
+    partial = Room.objects.only("code").get(pk=room.pk)
+    assert "name" not in partial.__dict__ and partial.get_deferred_fields() >= {"name"}
+    slow = _slow(Room, "default", ["id", "code"], [room.pk, room.code])
+    _same(partial, slow)
+    assert partial.name == room.name
+    # Related rows through select_related are fast-loaded and cached on the row.
+    joined = Room.objects.select_related("building", "school").get(pk=room.pk)
+    with CaptureQueriesContext(connection) as ctx:
+        assert joined.building.pk == room.building_id and joined.school.pk == school.pk
+    assert not ctx.captured_queries
+    # A loaded row is saved as an UPDATE of the same row, never a second INSERT.
+    fast.name = "改名的房间"
+    fast.save()
+    assert Room.objects.filter(pk=room.pk).values_list("name", flat=True).get() == "改名的房间"
+    assert Room.objects.filter(code=room.code, school=school).count() == 1
+
+
+def test_a_post_init_receiver_gets_django_s_way(school):
+    room = RoomFactory(school=school)
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance.pk)
+
+    post_init.connect(receiver, sender=Room)
+    try:
+        Room.objects.get(pk=room.pk)
+    finally:
+        post_init.disconnect(receiver, sender=Room)
+    assert seen == [room.pk]
+    Room.objects.get(pk=room.pk)
+    assert seen == [room.pk]
+
+
+@isolate_apps("houqin.core")
+def test_models_that_could_tell_the_difference_keep_djangos_from_db():
+    class Plain(models.Model):
+        name = models.CharField(max_length=10)
+        document = models.FileField(blank=True)
+
+        class Meta:
+            app_label = "core"
+
+        def __str__(self):
+            return str(self.pk)
+
+    class Photo(models.Model):
+        picture = models.ImageField(width_field="w", height_field="h")
+        w = models.IntegerField(null=True)
+        h = models.IntegerField(null=True)
+
+        class Meta:
+            app_label = "core"
+
+        def __str__(self):
+            return str(self.pk)
+
+    class OwnInit(models.Model):
+        name = models.CharField(max_length=10)
+
+        class Meta:
+            app_label = "core"
+
+        def __str__(self):
+            return str(self.pk)
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.extra = 1
+
+    class OwnFromDb(models.Model):
+        name = models.CharField(max_length=10)
+
+        class Meta:
+            app_label = "core"
+
+        def __str__(self):
+            return str(self.pk)
+
+        @classmethod
+        def from_db(cls, db, field_names, values):
+            return super().from_db(db, field_names, values)
+
+    assert fastload.install([Plain, Photo, OwnInit, OwnFromDb]) == [Plain]
+    assert Plain.from_db.__func__ is fastload.fast_from_db
+    row = Plain.from_db("default", ["id", "name", "document"], [1, "甲", "a/b.pdf"])
+    assert row.name == "甲" and row.document.name == "a/b.pdf" and not row._state.adding
+
+
+# Bounded count and "count all" ------------------------------------------------------------------------------------
+
+
+def test_count_all_counts_every_row_on_the_page_and_the_api(client, personas, school, settings):
+    settings.HOUQIN_LIST_COUNT_CAP = 5
+    rooms = [RoomFactory(school=school) for _ in range(8)]
+    assert rooms
+    user = personas["logistics_director"]
+    total = registry[Room].queryset(user).count()
+    client.force_login(user)
+    url = reverse("org:room_list")
+    html = client.get(url).content.decode()
+    assert 'data-testid="count-all"' in html and "count=all" in html
+    page = client.get(url, {"count": "all"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="list-table")
+    assert page.context["page"].exact and page.context["page"].paginator.count == total
+    assert 'data-testid="count-all"' not in page.content.decode()
+    # The pager's links do not carry count=all on (the next page counts as usual).
+    assert "count=all" not in page.context["query"]
+    data = client.get("/api/org/rooms/").json()
+    assert data["count_exact"] is False
+    data = client.get("/api/org/rooms/", {"count": "all"}).json()
+    assert data["count_exact"] is True and data["count"] == total
+
+
+def test_the_default_cap_is_a_thousand():
+    from houqin.core.paging import count_cap
+
+    assert count_cap() == 1000
+
+
+# List settings read once per change --------------------------------------------------------------------------------
+
+
+def _settings_queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return response, [q["sql"] for q in ctx.captured_queries
+                      if "core_listpreference" in q["sql"] or "core_savedfilter" in q["sql"]]
+
+
+def test_columns_and_saved_filters_change_on_the_next_request(client, personas, school):
+    director, other = personas["logistics_director"], personas["principal"]
+    client.force_login(director)
+    url = reverse("org:room_list")
+    _response, queries = _settings_queries(client, url)
+    assert len(queries) == 2
+    _response, queries = _settings_queries(client, url)
+    assert queries == []  # read from the per-process cache: the stamp did not change
+    # Choosing columns (a POST) is seen at once.
+    client.post(url, {"what": "columns", "columns": ["code", "name"]})
+    response, queries = _settings_queries(client, url)
+    assert len(queries) == 2 and [c.name for c in response.context["columns"]] == ["code", "name"]
+    # A colleague's shared filter appears; a private one does not.
+    SavedFilter.objects.create(school=school, owner=other, entity=registry[Room].key, name="共享的", query="q=1",
+                               shared=True)
+    SavedFilter.objects.create(school=school, owner=other, entity=registry[Room].key, name="私有的", query="q=2")
+    html = client.get(url).content.decode()
+    assert "共享的" in html and "私有的" not in html
+    # A change by any path (here an UPDATE without the ORM's signals) changes the stamp.
+    ListPreference.objects.filter(user=director).update(columns=["name"])
+    assert [c.name for c in client.get(url).context["columns"]] == ["name"]
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM core_savedfilter")
+    assert "共享的" not in client.get(url).content.decode()
+
+
+def test_without_the_stamp_row_settings_are_read_every_time(client, personas):
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM core_authstamp WHERE id = %s", [authcache.LISTS])
+    client.force_login(personas["logistics_director"])
+    url = reverse("org:room_list")
+    _settings_queries(client, url)
+    _response, queries = _settings_queries(client, url)
+    assert len(queries) == 2
+
+
+# Filter forms and the filter block ----------------------------------------------------------------------------------
+
+
+def test_light_copies_share_nothing_a_form_changes(personas, school):
+    from django.test import RequestFactory
+
+    entity = registry[Student]
+    request = RequestFactory().get("/")
+    request.user = personas["logistics_director"]
+    fs1 = entity.filterset_class(None, queryset=entity.model.objects.all(), request=request)
+    fs2 = entity.filterset_class(None, queryset=entity.model.objects.all(), request=request)
+    for name in fs1.form.fields:
+        a, b = fs1.form.fields[name], fs2.form.fields[name]
+        assert a is not b and a.widget is not b.widget and a.widget.attrs is not b.widget.attrs
+        assert a.widget.render(name, None) == b.widget.render(name, None)
+        declared = type(fs1.form).base_fields[name]
+        assert copy.deepcopy(declared).widget.render(name, "x") == light_copy(declared).widget.render(name, "x")
+    first = next(iter(fs1.form.fields.values()))
+    first.widget.attrs["data-x"] = "1"
+    assert "data-x" not in next(iter(fs2.form.fields.values())).widget.attrs
+    assert "data-x" not in next(iter(type(fs1.form).base_fields.values())).widget.attrs
+
+
+def test_the_filter_block_is_the_same_cached_or_not(client, personas):
+    views_entity._filter_blocks.clear()
+    views_entity._widget_html.clear()
+    client.force_login(personas["logistics_director"])
+    url = reverse("org:student_list")
+
+    def filters(page):
+        return page.split('id="list-filters"')[1].split("</form>")[0]
+
+    first = filters(client.get(url).content.decode())
+    assert views_entity._filter_blocks  # the plain list's block is kept …
+    assert filters(client.get(url).content.decode()) == first  # … and served the same
+    assert '<label class="form-label" for="id_q">' in first and 'name="q" value=""' in first
+    # Bound: values and errors show, each next to its field.
+    bound = filters(client.get(url, {"q": "<b>张</b>", "status": "suspended"}).content.decode())
+    assert 'value="&lt;b&gt;张&lt;/b&gt;"' in bound and '<option value="suspended" selected>' in bound
+    holidays = filters(client.get(reverse("org:holiday_list"), {"start_on_after": "not a date"}).content.decode())
+    assert 'class="filter has-error"' in holidays and "invalid-feedback" in holidays
+    english = filters(client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode())
+    assert ">Search</label>" in english and english != first
