@@ -332,11 +332,10 @@ class AssetMovementEntity(e.Entity):
     can_import = False
     status_field = "status_after"
     status_colors = STATUS_COLORS
+    list_reads = {"document": ("document_url",)}  # link_document below
 
-    def link(self, obj, name):
-        if name == "document" and obj.document_url:
-            return obj.document_url
-        return super().link(obj, name)
+    def link_document(self, obj):
+        return obj.document_url or None
 
 
 class DocumentEntity(e.Entity):

@@ -164,10 +164,8 @@ class DamageRecordEntity(e.Entity):
             return ""
         return f"{line.contract_check} · {line.line.name}"
 
-    def link(self, obj, name):
-        if name == "check_line" and obj.check_line_id:
-            return registry_url(ContractCheck, obj.check_line.contract_check_id)
-        return super().link(obj, name)
+    def link_check_line(self, obj):
+        return registry_url(ContractCheck, obj.check_line.contract_check_id) if obj.check_line_id else None
 
     def form_for(self, user, *, data=None, instance=None, files=None):
         form = super().form_for(user, data=data, instance=instance, files=files)

@@ -48,11 +48,6 @@ class IdleRoomEntity(e.Entity):
     detail_panels = (e.Fields("room", "since", "area", "reason", "status", "ended_on", "note"),
                      e.Related("leases", columns=("number", "tenant", "start_on", "end_on", "status")))
 
-    def link(self, obj, name):
-        if name == "room":
-            return self.detail_url(obj)
-        return super().link(obj, name)
-
     def create(self, *, data, actor, school):
         return svc.idle_room_create(school=school, actor=actor, data=data)
 

@@ -82,12 +82,16 @@ class EntitySerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance):
         """DRF's ``Serializer.to_representation`` with the readable fields listed once per serializer
-        (DRF walks all fields again for every row), plus the values the entity computes per user."""
-        fields = self.__dict__.get("_houqin_readable")
-        if fields is None:
-            fields = self.__dict__["_houqin_readable"] = list(self._readable_fields)
+        (DRF walks all fields again for every row), a model field read straight from the row
+        (``_reader``), plus the values the entity computes per user."""
+        plan = self.__dict__.get("_houqin_plan")
+        if plan is None:
+            plan = self.__dict__["_houqin_plan"] = [(f, _reader(f, self.Meta.model)) for f in self._readable_fields]
         data = {}
-        for field in fields:
+        for field, read in plan:
+            if read is not None:
+                data[field.field_name] = read(instance)
+                continue
             try:
                 attribute = field.get_attribute(instance)
             except SkipField:
@@ -100,6 +104,37 @@ class EntitySerializer(serializers.ModelSerializer):
             for name in computed:
                 data[name] = self.entity.value(instance, name, user)
         return data
+
+
+_PLAIN_OUTPUT = (serializers.CharField, serializers.IntegerField, serializers.BooleanField, serializers.DateField,
+                 serializers.DateTimeField, serializers.DecimalField, serializers.ChoiceField, serializers.FloatField,
+                 serializers.EmailField, serializers.URLField, serializers.SlugField)
+
+
+def _reader(field, model):
+    """A function of the row giving what DRF's ``get_attribute`` + ``to_representation`` give for a field
+    that reads one column of the row itself (a model field, or a foreign key shown as its id); None for
+    any other field, which takes DRF's way. ~1.5 µs a field less: 34 fields × 50 rows of the card list."""
+    attrs = field.source_attrs
+    if len(attrs) != 1 or type(field) not in (*_PLAIN_OUTPUT, serializers.PrimaryKeyRelatedField):
+        return None
+    try:
+        model_field = model._meta.get_field(attrs[0])
+    except Exception:  # noqa: BLE001 - FieldDoesNotExist: a property or method, DRF's way
+        return None
+    if not model_field.concrete or model_field.many_to_many:
+        return None
+    if isinstance(field, serializers.PrimaryKeyRelatedField):
+        if field.pk_field is not None or not model_field.many_to_one:
+            return None
+        attname = model_field.attname
+        return lambda obj: getattr(obj, attname)  # the id, as DRF's PKOnlyObject gives it (None: None)
+    if model_field.is_relation:
+        return None
+    name, represent = model_field.attname, field.to_representation
+    if type(field) is serializers.CharField:
+        return lambda obj: None if (v := getattr(obj, name)) is None else v if type(v) is str else represent(v)
+    return lambda obj: None if (v := getattr(obj, name)) is None else represent(v)
 
 
 def build_serializer(entity):

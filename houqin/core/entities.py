@@ -136,6 +136,9 @@ class Entity:
     detail_panels: ClassVar[tuple] = ()
     deletion: ClassVar[str | None] = None  # VOID for ledgers, DELETE where allowed, None: neither
     select_related: ClassVar[tuple[str, ...]] = ()
+    # An entity whose value/display/link/badge reads more of a row than its columns names what, per
+    # column ({column: (field, ...)}): its list pages then load only that (``list_queryset``).
+    list_reads: ClassVar[dict[str, tuple[str, ...]] | None] = None
     ordering: ClassVar[tuple[str, ...]] = ()
     title_field: ClassVar[str | None] = None
     status_colors: ClassVar[dict[str, str]] = {}  # status value -> Tabler badge colour
@@ -218,8 +221,10 @@ class Entity:
         A related record shown by its ``__str__`` is loaded with the fields its model names in
         ``str_fields`` (all of them when it names none)."""
         cls = type(self)
-        if any(getattr(cls, m) is not getattr(Entity, m) for m in ("value", "display", "link", "badge")):
+        if self.list_reads is None and any(getattr(cls, m) is not getattr(Entity, m)
+                                           for m in ("value", "display", "link", "badge")):
             return queryset
+        reads = self.list_reads or {}
         declared = queryset.query.select_related
         if declared is True:
             return queryset
@@ -228,9 +233,12 @@ class Entity:
         related = []
         for c in columns:
             f = self.field(c.name)
-            if f is None or not f.concrete or f.many_to_many or hasattr(self, f"value_{c.name}"):
+            if f is None or not f.concrete or f.many_to_many:
                 return queryset
+            if (hasattr(self, f"value_{c.name}") or hasattr(self, f"link_{c.name}")) and c.name not in reads:
+                return queryset  # it may read any field: load the whole row
             only.add(f.name)
+            only.update(reads.get(c.name, ()))
             if f.is_relation:
                 names = getattr(f.related_model, "str_fields", None)
                 if names and all(_plain_field(f.related_model, n) for n in names):
@@ -321,7 +329,13 @@ class Entity:
         return format_value(self.value(obj, name, user))
 
     def link(self, obj, name: str) -> str | None:
-        """URL the cell links to: the record itself for its title column, related records by entity."""
+        """URL the cell links to: what the entity's ``link_<name>(obj)`` gives, else the record itself for
+        its title column, related records by entity."""
+        method = getattr(self, f"link_{name}", None)
+        if method is not None:
+            url = method(obj)
+            if url:
+                return url
         if name == self.title_column():
             return self.detail_url(obj)
         f = self.field(name)
@@ -357,9 +371,11 @@ class Entity:
                 return self.display(obj, name, user)
         else:
             display = self._display_function(name, user)
+        own = getattr(self, f"link_{name}", None)
         if cls.link is not Entity.link:
             def link(obj):
                 return self.link(obj, name)
+            own = None  # the override calls it (through Entity.link)
         elif name == self.title_column():
             url_for = self.detail_url_function()
 
@@ -377,6 +393,11 @@ class Entity:
                 def link(obj):
                     pk = getattr(obj, attname)
                     return url_for(pk) if pk is not None else None
+        if own is not None:
+            default = link
+
+            def link(obj):
+                return own(obj) or (default(obj) if default is not None else None)
         return display, link
 
     def _display_function(self, name: str, user):
@@ -389,9 +410,11 @@ class Entity:
         if f.is_relation:
             def related(obj):
                 value = getattr(obj, name)
-                return "" if value is None else format_value(str(value))
+                return "" if value is None else str(value)  # format_value of a str is the str itself
             return related
         attname = f.attname
+        if isinstance(f, models.CharField | models.TextField) and not f.choices:
+            return lambda obj: getattr(obj, attname) or ""  # what format_value gives a str or None
         if f.choices:
             # The labels in this request's language, translated once per page.
             labels = {value: format_value(label) for value, label in self._choice_labels(name).items()}

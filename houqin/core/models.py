@@ -321,3 +321,19 @@ class AuthStamp(models.Model):
 
     def __str__(self) -> str:
         return self.value
+
+
+class RowCount(models.Model):
+    """How many rows a school has in a table, live (not voided) or voided, kept by database triggers
+    (SQLite; ``core.rowcount``): the exact total of a plain list without counting its rows."""
+
+    table_name = models.CharField(max_length=63)
+    school_id = models.BigIntegerField()
+    live = models.BooleanField()
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["table_name", "school_id", "live"], name="core_rowcount_key")]
+
+    def __str__(self) -> str:
+        return f"{self.table_name} {self.school_id} {self.live}: {self.n}"

@@ -7,7 +7,9 @@ page, never a made-up number, and a "count all" button (``?count=all``, the API 
 row on request. Counting is what a first page spends most on when many rows match: a search for
 计算机 among 100,000 cards scans until it has found cap + 1 matches, ~4,000 rows for 1,000 and
 ~38,000 (19 ms) for 10,000; what a user reads on page 1 is the first 50 rows, and "more than 1,000"
-tells them to narrow the search. A deep page (``?page=2000``) still counts up to its own rows, so the
+tells them to narrow the search. A plain school list (no filter, no search) needs no counting at all:
+its exact total is kept by triggers (``core.rowcount``, SQLite), so it shows "100,000 records" and its
+deep pages skip the COUNT(*) too. A deep page (``?page=2000``) still counts up to its own rows, so the
 pager is exact there and the last page is reachable; on SQLite it counts every row (one plain
 COUNT(*) over an index costs no more than counting a LIMIT subquery that far), and with the exact
 total a page past the middle is read from the other end (``DeferredJoin.window``).
@@ -21,6 +23,8 @@ from django.conf import settings
 from django.core.paginator import EmptyPage, InvalidPage, Page, PageNotAnInteger, Paginator
 from django.db import connections
 from django.utils.functional import cached_property
+
+from .rowcount import exact_total
 
 DEFAULT_COUNT_CAP = 1_000
 COUNT_ALL = 10**12  # ``?count=all``: a cap no list reaches
@@ -92,6 +96,9 @@ def _count(object_list, limit: int, *, deep: bool = True) -> tuple[int, bool]:
         object_list = object_list.queryset
     if hasattr(object_list, "query"):  # a QuerySet
         qs = object_list.order_by()
+        total = exact_total(qs)  # a plain school list: its total kept by triggers (SQLite)
+        if total is not None:
+            return total, True
         if deep and limit > count_cap() + 1 and qs.db and connections[qs.db].vendor == "sqlite":
             return qs.count(), True
         n = qs.values("pk")[:limit].count()

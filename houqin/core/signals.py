@@ -13,11 +13,13 @@ def _sync_roles_after_migrate(sender, app_config=None, using="default", **kwargs
         return
     from .authcache import repair_auth_triggers
     from .roles import sync_roles
+    from .rowcount import repair as repair_row_counts
     from .search_index import repair_trigram_indexes
 
     sync_roles()
     repair_trigram_indexes(using)  # a migration that rebuilt a table dropped its search triggers
     repair_auth_triggers(using)  # … and the permission-stamp triggers (core.authcache)
+    repair_row_counts(using)  # … and the row-total triggers (core.rowcount), counting such tables again
 
 
 def _client(request):

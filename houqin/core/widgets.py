@@ -26,7 +26,10 @@ class LazySelect(forms.Widget):
         input_id = attrs.get("id") or f"id_{name}"
         value = self.format_value(value)
         label = ""
-        if value and self.label_for is not None:
+        known = getattr(self, "known", None)  # the record the form already read (``known_records``)
+        if value and known is not None and str(known.pk) == value:
+            label = str(known)
+        elif value and self.label_for is not None:
             try:
                 obj = self.label_for(value)
             except (ValueError, TypeError):
@@ -56,3 +59,13 @@ class LazySelect(forms.Widget):
     def value_from_datadict(self, data, files, name):
         value = data.get(name)
         return None if value in (None, "") else value
+
+
+def known_records(form) -> None:
+    """Let each lazy select of a validated form show the record its field already read while cleaning,
+    instead of reading it again to print its name (a filtered list page: one query per filter less)."""
+    cleaned = getattr(form, "cleaned_data", None) or {}
+    for name, field in form.fields.items():
+        value = cleaned.get(name)
+        if isinstance(field.widget, LazySelect) and getattr(value, "pk", None) is not None:
+            field.widget.known = value

@@ -33,6 +33,7 @@ NOT_ENTITIES = {
     "core.jobprogress": "progress of a background job: written by the job, shown to its owner at /jobs/<id>/",
     "core.periodicslot": "the scheduler's claim of a periodic job's time slot: internal, pruned after two days",
     "core.authstamp": "one row changed by database triggers when permissions or roles change (core.authcache)",
+    "core.rowcount": "row totals per school and table kept by database triggers (core.rowcount)",
 }
 
 

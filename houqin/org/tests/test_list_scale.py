@@ -97,13 +97,15 @@ def test_list_count_is_bounded_and_truthful(client, personas, school, corpus, se
     settings.HOUQIN_LIST_COUNT_CAP = 5
     client.force_login(personas["logistics_director"])
     url = reverse("org:student_list")
-    total = registry[Student].queryset(personas["logistics_director"]).count()
+    # A filtered list (the plain list's total is kept by triggers: test_plain_list_total_is_exact_without_counting).
+    girls = {"gender": "F"}
+    total = registry[Student].queryset(personas["logistics_director"]).filter(gender="F").count()
     assert total > 120
-    page = client.get(url).context["page"]
+    page = client.get(url, girls).context["page"]
     # Counted up to the rows of the page asked for (50 > the cap of 5) plus one: "more than 50".
     assert not page.exact and page.paginator.count == 50 and page.has_next() and page.paginator.num_pages == 2
     assert len(page.object_list) == 50
-    page = client.get(url, {"page": 2}).context["page"]
+    page = client.get(url, {**girls, "page": 2}).context["page"]
     if connection.vendor == "sqlite":
         # Beyond the cap SQLite counts every row (one plain COUNT(*), cheaper than counting a LIMIT
         # subquery): the pager is exact there.
@@ -113,7 +115,7 @@ def test_list_count_is_bounded_and_truthful(client, personas, school, corpus, se
     assert len(page.object_list) == 50
     # A page asked for beyond the cap counts up to its own rows: the last page is exact.
     last = (total + 49) // 50
-    page = client.get(url, {"page": last}).context["page"]
+    page = client.get(url, {**girls, "page": last}).context["page"]
     assert page.exact and page.paginator.count == total and page.number == last and not page.has_next()
     # A small result is counted exactly.
     page = client.get(url, {"q": "X00000"}).context["page"]
@@ -122,13 +124,29 @@ def test_list_count_is_bounded_and_truthful(client, personas, school, corpus, se
     assert 'data-testid="row-count"' in html and "9" in html
 
 
+def test_plain_list_total_is_exact_without_counting(client, personas, school, corpus, settings):
+    """The school's whole list: its total comes from core_rowcount (SQLite triggers), exact at any cap."""
+    settings.HOUQIN_LIST_COUNT_CAP = 5
+    client.force_login(personas["logistics_director"])
+    url = reverse("org:student_list")
+    total = registry[Student].queryset(personas["logistics_director"]).count()
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(url).context["page"]
+    counted = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"].upper()]
+    if connection.vendor == "sqlite":
+        assert page.exact and page.paginator.count == total and not counted
+    else:
+        assert not page.exact and page.paginator.count == 50 and counted
+    assert client.get("/api/org/students/").json()["count"] == (total if connection.vendor == "sqlite" else 50)
+
+
 def test_api_count_is_bounded_and_says_so(client, personas, school, corpus, settings):
     settings.HOUQIN_LIST_COUNT_CAP = 5
     client.force_login(personas["logistics_director"])
-    total = registry[Student].queryset(personas["logistics_director"]).count()
-    data = client.get("/api/org/students/").json()
+    total = registry[Student].queryset(personas["logistics_director"]).filter(gender="F").count()
+    data = client.get("/api/org/students/", {"gender": "F"}).json()
     assert data["count"] == 50 and data["count_exact"] is False and data["next"] and len(data["results"]) == 50
-    data = client.get("/api/org/students/", {"page": "last"}).json()
+    data = client.get("/api/org/students/", {"gender": "F", "page": "last"}).json()
     assert data["count"] == total and data["count_exact"] is True and data["next"] is None
     data = client.get("/api/org/students/", {"q": "X00000"}).json()
     assert data["count"] == 9 and data["count_exact"] is True
