@@ -186,6 +186,18 @@ class Entity:
     def url_name(self, action: str) -> str:
         return f"{self.app_label}:{self.model_name}" + ("" if action == "detail" else f"_{action}")
 
+    def page_url(self, action: str) -> str:
+        """``reverse(url_name(action))`` of a page without arguments (list, add, import, export, print),
+        once per process and script prefix."""
+        from django.urls import get_script_prefix, reverse
+
+        cache = self.__dict__.setdefault("_page_urls", {})
+        key = (get_script_prefix(), action)
+        url = cache.get(key)
+        if url is None:
+            url = cache[key] = reverse(self.url_name(action))
+        return url
+
     def perm(self, action: str) -> str:
         return perm_name(self.model, action)
 

@@ -45,6 +45,7 @@ class DeferredJoin:
 
     def __init__(self, queryset):
         self.queryset = queryset
+        self._first: list | None = None
 
     def count(self) -> int:
         return self.queryset.count()
@@ -52,7 +53,16 @@ class DeferredJoin:
     def __len__(self) -> int:  # pragma: no cover - the Paginator uses count()
         return self.count()
 
+    def first_ids(self, n: int) -> list:
+        """The first ``n`` primary keys in order, kept for the first page's rows (read once)."""
+        self._first = list(self.queryset.values_list("pk", flat=True)[:n])
+        return self._first
+
     def __getitem__(self, window):
+        first = self._first
+        if (first is not None and not window.start and window.stop is not None and window.stop <= len(first)
+                and window.step is None):
+            return self._rows(first[:window.stop])
         return self._rows(list(self.queryset.values_list("pk", flat=True)[window]))
 
     def window(self, bottom: int, top: int, total: int) -> list:
@@ -126,6 +136,13 @@ class BoundedPaginator(Paginator):
 
     @cached_property
     def _bounded(self) -> tuple[int, bool]:
+        ol = self.object_list
+        if self.wanted == 1 and isinstance(ol, DeferredJoin) and self.cap < COUNT_ALL and ol.queryset.ordered:
+            # Page 1 reads its ids (and one more) first: fewer than a page and one is the exact count, with no
+            # COUNT query (a card's journal, a code search); the ids serve the page's rows either way.
+            ids = ol.first_ids(self.per_page + 1)
+            if len(ids) <= self.per_page:
+                return len(ids), True
         n, complete = _count(self.object_list, self.limit + 1, deep=self.wanted > 1 or self.cap >= COUNT_ALL)
         if complete:
             return n, True

@@ -91,7 +91,7 @@ class EntityView(LoginRequiredMixin, View):
         return {
             "entity": e,
             "title": e.verbose_name_plural,
-            "list_url": reverse(e.url_name("list")),
+            "list_url": e.page_url("list"),
             "can_add": e.can_add and user.has_perm(e.perm("add")),
             "can_import": e.can_import and bool(e.import_fields) and user.has_perm(e.perm("add")),
             **self.get_extra_context(),
@@ -167,12 +167,19 @@ class EntityListView(EntityView):
         query = request.GET.copy()
         query.pop("page", None)
         query.pop("count", None)
+        rows = self.rows(page.object_list, columns)
+        e = self.entity
         context = {
             **self.base_context(),
+            "urls": {"add": e.page_url("add") if e.can_add else None,
+                     "import": e.page_url("import") if e.can_import and e.import_fields else None,
+                     "export": e.page_url("export"), "print": e.page_url("print")},
             "filterset": filterset,
             "filter_block": filter_block_html(self.entity.key, filterset),
             "page": page,
-            "rows": self.rows(page.object_list, columns),
+            "rows": rows,
+            "rows_html": mark_safe("".join(  # noqa: S308 - each row's cells are escaped by rows()
+                f'<tr class="voided">{r["html"]}</tr>' if r["voided"] else f"<tr>{r['html']}</tr>" for r in rows)),
             "columns": columns,
             "available_columns": available,
             "chosen": [c.name for c in columns],

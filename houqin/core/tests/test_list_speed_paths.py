@@ -354,3 +354,42 @@ def test_api_rows_read_straight_from_the_row_equal_drf(personas, school):
                     == {k: v for k, v in plain.items() if k not in computed}), entity.key
             compared += 1
     assert compared >= 20
+
+
+def test_a_first_page_of_fewer_rows_than_a_page_is_counted_by_its_ids(client, personas, school):
+    from houqin.org.tests.factories import StudentFactory
+
+    StudentFactory.create_batch(3, school=school, name="罕见名")
+    client.force_login(personas["logistics_director"])
+    url = reverse("org:student_list")
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(url, {"q": "罕见名"}).context["page"]
+    assert page.exact and page.paginator.count == 3 and len(page.object_list) == 3
+    assert not [q for q in ctx.captured_queries if q["sql"].startswith("SELECT COUNT(")]
+    ids = [q for q in ctx.captured_queries if q["sql"].startswith('SELECT "org_student"."id" AS "pk"')
+           or q["sql"].startswith('SELECT "org_student"."id" FROM')]
+    assert len(ids) == 1  # the ids were read once, for the count and the rows
+    api = client.get("/api/org/students/", {"q": "罕见名"}).json()
+    assert api["count"] == 3 and api["count_exact"] is True and len(api["results"]) == 3
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the search index is SQLite's")
+def test_a_term_s_plan_is_probed_once(client, personas, school):
+    from houqin.core import search_index
+    from houqin.org.tests.factories import StudentFactory
+
+    StudentFactory.create_batch(2, school=school, name="欧阳探针")
+    search_index.forget()
+    client.force_login(personas["logistics_director"])
+    url = reverse("org:student_list")
+
+    def probes():
+        with CaptureQueriesContext(connection) as ctx:
+            found = client.get(url, {"q": "欧阳探针"}).context["page"].object_list
+        return [o.pk for o in found], len([q for q in ctx.captured_queries if "SELECT (SELECT count(*)" in q["sql"]])
+
+    first, probed = probes()
+    again, probed_again = probes()
+    assert probed == 1 and probed_again == 0 and first == again and len(first) == 2
+    search_index._density.clear()
+    assert probes() == (first, 1)
