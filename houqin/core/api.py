@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 
+PAGING_PARAMS = frozenset({"page", "page_size", "count", "format"})  # parameters that filter nothing
 ACTION_PERMS = {
     "list": "view", "retrieve": "view", "create": "add", "update": "change", "partial_update": "change",
     "void": "void", "destroy": "delete", "metadata": "view",
@@ -258,6 +259,13 @@ class EntityViewSet(viewsets.ModelViewSet):
         if self.action == "list" and self._output_needs_no_joins():
             qs = qs.select_related(None)
         return qs.order_by(*e.default_ordering(), "pk")
+
+    def filter_queryset(self, queryset):
+        """A list asked for with no filter and no search (only paging, or nothing): the filterset would leave
+        the rows as ``get_queryset`` gives them, so its form is not built and validated (~0.4 ms)."""
+        if self.action == "list" and set(self.request.query_params) <= PAGING_PARAMS:
+            return queryset
+        return super().filter_queryset(queryset)
 
     def _output_needs_no_joins(self) -> bool:
         """Whether the list's output reads no related record: related records appear as their ids (read

@@ -53,17 +53,21 @@ _tables: dict[str, bool] = {}
 def current_stamp(alias: str, stamp: int = RIGHTS) -> str | None:
     """The stamp now; None when there is none (before migrate, or after a test's flush emptied the
     table): then every request reads the rights as Django does."""
+    return current_stamps(alias).get(stamp)
+
+
+def current_stamps(alias: str) -> dict[int, str]:
+    """Both stamps now, in one query (a page needs the rights' and, for a list, the list settings')."""
     connection = connections[alias]
     name = connection.settings_dict.get("NAME") or alias
     if not _tables.get(name):
         # Checked until found, so that a failing SELECT never aborts a PostgreSQL transaction.
         _tables[name] = "core_authstamp" in connection.introspection.table_names()
         if not _tables[name]:
-            return None
+            return {}
     with connection.cursor() as cursor:
-        cursor.execute("SELECT value FROM core_authstamp WHERE id = %s", [stamp])
-        row = cursor.fetchone()
-    return row[0] if row else None
+        cursor.execute("SELECT id, value FROM core_authstamp WHERE id IN (1, 2)")
+        return dict(cursor.fetchall())
 
 
 def rights(user, compute) -> tuple[frozenset, frozenset]:
@@ -71,7 +75,9 @@ def rights(user, compute) -> tuple[frozenset, frozenset]:
     from django.contrib.auth import get_user_model
 
     alias = router.db_for_read(get_user_model())
-    stamp = current_stamp(alias)
+    stamps = current_stamps(alias)
+    user._houqin_stamps = (alias, stamps)  # this request's list settings use the same reading
+    stamp = stamps.get(RIGHTS)
     key = (connections[alias].settings_dict.get("NAME") or alias, user.pk)
     hit = _cache.get(key)
     if stamp is not None and hit is not None and hit[0] == stamp:
@@ -90,7 +96,8 @@ def list_settings(user, entity_key: str, compute):
     from .models import ListPreference
 
     alias = router.db_for_read(ListPreference)
-    stamp = current_stamp(alias, LISTS)
+    read = getattr(user, "_houqin_stamps", None)  # read with the rights at the start of this request
+    stamp = read[1].get(LISTS) if read is not None and read[0] == alias else current_stamp(alias, LISTS)
     key = (connections[alias].settings_dict.get("NAME") or alias, user.pk, user.school_id, entity_key)
     hit = _lists.get(key)
     if stamp is not None and hit is not None and hit[0] == stamp:

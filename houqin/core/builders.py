@@ -22,7 +22,11 @@ MAX_QUERY = 50  # a search box value longer than this is cut: nobody types 50 ch
 def school_queryset(model):
     """Related choices of the request user's school (lazy: evaluated per request)."""
 
+    from .entities import _plain_field
+
     scoped = any(f.name == "school" for f in model._meta.concrete_fields)
+    names = getattr(model, "str_fields", None)
+    light = (model._meta.pk.name, *names) if names and all(_plain_field(model, n) for n in names) else None
     built: dict = {}  # school id → its queryset, built once (a filter form has several: ~50 µs each)
 
     def _qs(request):
@@ -38,6 +42,8 @@ def school_queryset(model):
         qs = built.get(key)
         if qs is None:
             qs = model._default_manager.all()
+            if light:  # the chosen record is shown by its __str__ (and filtered by its id): read only that
+                qs = qs.only(*light)
             if key == "none":
                 qs = qs.none()
             elif key != "all":

@@ -27,9 +27,10 @@ fetched and sorted.
 
 from __future__ import annotations
 
+import json
 import time
 
-from django.db import connections
+from django.db import OperationalError, connections
 from django.db.models.expressions import RawSQL
 
 MIN_TERM = 3  # the trigram tokenizer matches substrings of at least three characters
@@ -66,6 +67,7 @@ def forget() -> None:
     """Check again on next use (tests that create or drop the index)."""
     _exists.clear()
     _density.clear()
+    _json_each.clear()
 
 
 def _quote(term: str) -> str:
@@ -133,40 +135,54 @@ def candidate_sql(table: str, fields, value: str, key: str | None, *, bigrams: b
     return " UNION ".join(selects), params
 
 
-DENSITY_TTL = 600.0  # seconds a term's plan (index or scan) is reused in a process
+DENSITY_TTL = 600.0  # seconds a term found too common for the index is searched by a scan without asking again
 DENSITY_CACHE_SIZE = 5000
-_density: dict[tuple, tuple[float, bool]] = {}
+_density: dict[tuple, float] = {}  # (database, table, sql, params, limits) → when the term was found dense
+_json_each: dict[str, bool] = {}
 
 
-def _dense(alias: str, source: str, sql: str, params) -> bool:
-    """Whether the candidates are so many that a scan in the list's order is the cheaper plan (one query: the
-    candidates are counted up to the limit only; ``max(id)`` stands for the row count).
+def _fetch_candidates(alias: str, source: str, sql: str, params) -> list | None:
+    """The candidates' rowids, read once; None when they are so many that a scan in the list's order is the
+    cheaper plan (more than ``max(DENSE_MIN, rows / DENSE_SHARE)``; ``max(id)`` stands for the row count).
 
-    The answer is kept per term for ``DENSITY_TTL``: it picks the plan, never the rows (both plans return
-    exactly what the plain search returns), and probing a common term (计算机: 12,500 index entries
-    counted) costs more than the search's own first page. A term's share of a table changes slowly."""
+    A common term's answer is kept for ``DENSITY_TTL``: it picks the plan, never the rows (both plans return
+    exactly what the plain search returns), and reading 12,500 index entries to find a term common (计算机)
+    costs more than the scan's first page. A term's share of a table changes slowly."""
     key = (connections[alias].settings_dict.get("NAME") or alias, source, sql, tuple(params), DENSE_MIN, DENSE_SHARE)
     now = time.monotonic()
-    hit = _density.get(key)
-    if hit is not None and now - hit[0] < DENSITY_TTL:
-        return hit[1]
-    dense = _probe_dense(alias, source, sql, params)
-    if len(_density) >= DENSITY_CACHE_SIZE:
-        _density.clear()
-    _density[key] = (now, dense)
-    return dense
-
-
-def _probe_dense(alias: str, source: str, sql: str, params) -> bool:
-    limit = f"max({DENSE_MIN}, coalesce((SELECT max(id) FROM \"{source}\"), 0) / {DENSE_SHARE})"  # noqa: S608
+    found_dense = _density.get(key)
+    if found_dense is not None and now - found_dense < DENSITY_TTL:
+        return None
+    limit = f"max({int(DENSE_MIN)}, coalesce((SELECT max(id) FROM \"{source}\"), 0) / {int(DENSE_SHARE)})"  # noqa: S608
     with connections[alias].cursor() as cursor:
-        cursor.execute(f"SELECT (SELECT count(*) FROM (SELECT 1 FROM ({sql}) LIMIT {limit} + 1)) > {limit}",  # noqa: S608
-                       params)
-        return bool(cursor.fetchone()[0])
+        cursor.execute(f"SELECT rowid, {limit} FROM ({sql}) LIMIT {limit} + 1", params)  # noqa: S608 - names from code
+        rows = cursor.fetchall()
+    if rows and len(rows) > rows[0][1]:
+        if len(_density) >= DENSITY_CACHE_SIZE:
+            _density.clear()
+        _density[key] = now
+        return None
+    return [row[0] for row in rows]
+
+
+def _has_json_each(alias: str) -> bool:
+    name = connections[alias].settings_dict.get("NAME") or alias
+    if name not in _json_each:
+        try:
+            with connections[alias].cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM json_each('[1]')")
+            _json_each[name] = True
+        except OperationalError:  # SQLite built without JSON: the index query runs in each statement
+            _json_each[name] = False
+    return _json_each[name]
 
 
 def candidates(entity, alias: str, value: str, key: str | None):
-    """``RawSQL`` of the primary keys that may match (for ``pk__in``), or None to search as before."""
+    """``RawSQL`` of the primary keys that may match (for ``pk__in``), or None to search as before.
+
+    The index is read once, here: the page's count and its rows then both read the ids as a JSON array
+    (``json_each``) instead of each running the full-text query again (``zhang`` among 100,000 students:
+    982 candidates, 1.5 ms per reading)."""
     table = getattr(entity, "search_index", None)
     fields = tuple(entity.search_fields)
     if not table or not fields or any("__" in f for f in fields):
@@ -177,9 +193,12 @@ def candidates(entity, alias: str, value: str, key: str | None):
     if found is None:
         return None
     sql, params = found
-    if _dense(alias, entity.model._meta.db_table, sql, params):
+    ids = _fetch_candidates(alias, entity.model._meta.db_table, sql, params)
+    if ids is None:
         return None
-    return RawSQL(sql, params)  # noqa: S611 - tables are declared in code, the terms are parameters
+    if not _has_json_each(alias):
+        return RawSQL(sql, params)  # noqa: S611 - tables are declared in code, the terms are parameters
+    return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)])  # noqa: S611 - a parameter
 
 
 # Migrations ------------------------------------------------------------------------------------------------------

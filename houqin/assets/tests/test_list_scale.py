@@ -4,6 +4,7 @@ and a card's journal is read through its own index (bench/assets.py)."""
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from houqin.assets.models import Asset, AssetMovement
 from houqin.assets.tests.factories import AssetFactory
@@ -28,8 +29,11 @@ def _found(entity, school, query, *, index: bool):
     original = entity.search_index
     type(entity).search_index = original if index else None
     try:
-        qs = entity.filterset_class({"q": query}, queryset=Asset.objects.filter(school=school)).qs
-        return sorted(qs.values_list("pk", flat=True)), str(qs.query)
+        # The index is read while filtering; the page's queries then read its ids (json_each).
+        with CaptureQueriesContext(connection) as ctx:
+            qs = entity.filterset_class({"q": query}, queryset=Asset.objects.filter(school=school)).qs
+            pks = sorted(qs.values_list("pk", flat=True))
+        return pks, "\n".join([q["sql"] for q in ctx.captured_queries] + [str(qs.query)])
     finally:
         type(entity).search_index = original
 

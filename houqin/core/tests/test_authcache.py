@@ -42,7 +42,7 @@ def test_second_object_reads_only_the_stamp(personas):
     with CaptureQueriesContext(connection) as ctx:
         assert fresh.has_perm("org.view_room") and fresh.role_codes
         assert not fresh.has_perm("org.no_such_permission")
-    assert [q["sql"] for q in ctx.captured_queries] == ["SELECT value FROM core_authstamp WHERE id = 1"]
+    assert [q["sql"] for q in ctx.captured_queries] == ["SELECT id, value FROM core_authstamp WHERE id IN (1, 2)"]
 
 
 def test_a_new_role_takes_effect_on_the_next_request(personas, school):

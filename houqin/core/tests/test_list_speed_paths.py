@@ -374,22 +374,44 @@ def test_a_first_page_of_fewer_rows_than_a_page_is_counted_by_its_ids(client, pe
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the search index is SQLite's")
-def test_a_term_s_plan_is_probed_once(client, personas, school):
+def test_the_index_is_read_once_per_search_and_a_common_term_not_again(client, personas, school, monkeypatch):
     from houqin.core import search_index
     from houqin.org.tests.factories import StudentFactory
 
     StudentFactory.create_batch(2, school=school, name="欧阳探针")
+    StudentFactory.create_batch(12, school=school, name="常见名")
     search_index.forget()
     client.force_login(personas["logistics_director"])
     url = reverse("org:student_list")
 
-    def probes():
+    def search(term):
         with CaptureQueriesContext(connection) as ctx:
-            found = client.get(url, {"q": "欧阳探针"}).context["page"].object_list
-        return [o.pk for o in found], len([q for q in ctx.captured_queries if "SELECT (SELECT count(*)" in q["sql"]])
+            found = client.get(url, {"q": term}).context["page"].object_list
+        return sorted(o.pk for o in found), len([q for q in ctx.captured_queries if "MATCH" in q["sql"]])
 
-    first, probed = probes()
-    again, probed_again = probes()
-    assert probed == 1 and probed_again == 0 and first == again and len(first) == 2
+    found, reads = search("欧阳探针")
+    assert len(found) == 2 and reads == 1  # the rows and the count read the ids, not the index again
+    assert search("欧阳探针") == (found, 1)
+    # A term found in more than the limit's share of rows: a scan; not read again for DENSITY_TTL.
+    monkeypatch.setattr(search_index, "DENSE_MIN", 5)
+    monkeypatch.setattr(search_index, "DENSE_SHARE", 10_000)
+    common = sorted(registry[Student].queryset(personas["logistics_director"]).filter(name="常见名")
+                    .values_list("pk", flat=True))
+    assert search("常见名") == (common, 1)  # read, found common
+    assert search("常见名") == (common, 0)  # not read again
     search_index._density.clear()
-    assert probes() == (first, 1)
+    assert search("常见名") == (common, 1)
+
+
+def test_an_api_list_without_filters_equals_the_filtered_way(client, personas, school):
+    """The API skips the filterset when only paging is asked for (api.PAGING_PARAMS): same rows as with it."""
+    from houqin.org.tests.factories import StudentFactory
+
+    StudentFactory.create_batch(3, school=school)
+    client.force_login(personas["logistics_director"])
+    plain = client.get("/api/org/students/", {"page": 1}).json()
+    through_filters = client.get("/api/org/students/", {"page": 1, "q": ""}).json()  # a filter, empty
+    assert plain == through_filters and plain["results"]
+    # A date range filter's parameters (name_after/_before) still filter.
+    assert client.get("/api/org/holidays/").json()["results"]
+    assert client.get("/api/org/holidays/", {"start_on_after": "2999-01-01"}).json()["results"] == []

@@ -6,6 +6,7 @@ import sqlite3
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,8 +26,12 @@ def _found(entity, queryset, query, *, index: bool):
     original = entity.search_index
     type(entity).search_index = original if index else None
     try:
-        qs = entity.filterset_class({"q": query}, queryset=queryset).qs
-        return sorted(qs.values_list("pk", flat=True)), str(qs.query)
+        # The index is read while filtering (its ids then go to the page's queries as a JSON array):
+        # what was read is every statement run, plus the final query.
+        with CaptureQueriesContext(connection) as ctx:
+            qs = entity.filterset_class({"q": query}, queryset=queryset).qs
+            pks = sorted(qs.values_list("pk", flat=True))
+        return pks, "\n".join([q["sql"] for q in ctx.captured_queries] + [str(qs.query)])
     finally:
         type(entity).search_index = original
 
@@ -173,13 +178,13 @@ def test_a_term_found_in_a_large_share_of_the_table_searches_as_before(school, m
     monkeypatch.setattr(search_index, "DENSE_MIN", 10)
     monkeypatch.setattr(search_index, "DENSE_SHARE", 10_000)
     pks, sql = _found(entity, base, "bg", index=True)  # every BG row: more than 10 candidates
-    assert "MATCH" not in sql and len(pks) == 30
+    assert "json_each" not in sql.splitlines()[-1] and len(pks) == 30  # the page's query scans
     pks, sql = _found(entity, base, "张1", index=True)  # 张1伟, 张10伟 … 张19伟: 11
-    assert "MATCH" not in sql and len(pks) == 11
+    assert "json_each" not in sql.splitlines()[-1] and len(pks) == 11
     pks, sql = _found(entity, base, "张2", index=True)  # 张2伟, 张20伟 … 张29伟: 11
     assert len(pks) == 11
     pks, sql = _found(entity, base, "5伟", index=True)  # 张5伟, 张15伟, 张25伟: 3
-    assert "MATCH" in sql and len(pks) == 3
+    assert "MATCH" in sql and "json_each" in sql.splitlines()[-1] and len(pks) == 3  # the index's ids
 
 
 def test_other_databases_search_as_before(school):
