@@ -102,6 +102,35 @@ def navigation_html(request) -> str:
     return html
 
 
+_shell_static: dict[str, dict] = {}
+
+
+def shell_static() -> dict:
+    """The page shell's asset links and fixed URLs, worked out once per process and script prefix (seven
+    ``{% static %}`` and seven ``{% url %}`` tags cost ~0.2 ms of every page)."""
+    from django.templatetags.static import static
+    from django.utils.html import format_html
+
+    prefix = get_script_prefix()
+    found = _shell_static.get(prefix)
+    if found is None:
+        head = format_html(
+            '<link rel="icon" href="{}" type="image/svg+xml">\n'
+            '  <link rel="stylesheet" href="{}">\n'
+            '  <link rel="stylesheet" href="{}">\n'
+            '  <script src="{}" defer></script>\n'
+            '  <script src="{}" defer></script>\n'
+            '  <script src="{}" defer></script>\n'
+            '  <script src="{}" defer></script>',
+            static("houqin/favicon.svg"), static("vendor/tabler/css/tabler.min.css"), static("houqin/houqin.css"),
+            static("vendor/htmx/htmx.min.js"), static("vendor/alpinejs/cdn.min.js"),
+            static("vendor/tabler/js/tabler.min.js"), static("houqin/houqin.js"))
+        urls = {name.split(":")[-1]: reverse(name) for name in
+                ("core:dashboard", "core:search", "set_language", "password_change", "logout")}
+        found = _shell_static[prefix] = {"head": head, "urls": urls}
+    return found
+
+
 def shell(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:

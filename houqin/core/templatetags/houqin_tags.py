@@ -9,3 +9,19 @@ def get_item(mapping, key):
     if isinstance(mapping, dict):
         return mapping.get(key)
     return None
+
+
+@register.simple_tag
+def shell_head():
+    """The shell's ``<link>`` and ``<script>`` tags, built once per process (``context_processors.shell_static``)."""
+    from houqin.core.context_processors import shell_static
+
+    return shell_static()["head"]
+
+
+@register.simple_tag
+def shell_url(name):
+    """A fixed URL of the shell (dashboard, search, set_language, password_change, logout), reversed once."""
+    from houqin.core.context_processors import shell_static
+
+    return shell_static()["urls"][name]
