@@ -415,3 +415,18 @@ def test_an_api_list_without_filters_equals_the_filtered_way(client, personas, s
     # A date range filter's parameters (name_after/_before) still filter.
     assert client.get("/api/org/holidays/").json()["results"]
     assert client.get("/api/org/holidays/", {"start_on_after": "2999-01-01"}).json()["results"] == []
+
+
+def test_the_shell_links_what_static_and_reverse_give(client, personas):
+    from django.templatetags.static import static
+
+    client.force_login(personas["logistics_director"])
+    html = client.get(reverse("core:dashboard")).content.decode()
+    for asset in ("houqin/favicon.svg", "vendor/tabler/css/tabler.min.css", "houqin/houqin.css", "vendor/htmx/htmx.min.js",
+                  "vendor/alpinejs/cdn.min.js", "vendor/tabler/js/tabler.min.js", "houqin/houqin.js"):
+        assert f'"{static(asset)}"' in html, asset
+    for name in ("core:dashboard", "core:search", "set_language", "password_change", "logout"):
+        assert f'"{reverse(name)}"' in html, name
+    client.logout()
+    login = client.get(reverse("login")).content.decode()  # a page without a signed-in user has them too
+    assert f'"{static("vendor/tabler/css/tabler.min.css")}"' in login
