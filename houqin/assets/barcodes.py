@@ -15,7 +15,6 @@ import io
 from functools import lru_cache
 
 import barcode
-import segno
 
 ROOM_PREFIX = "ROOM:"
 QR_BORDER = 2  # quiet zone in modules inside the SVG; labels add white space around it
@@ -41,6 +40,8 @@ def qr_svg(payload: str) -> str:
     if not payload:
         raise ValueError("a QR code needs a payload")
     out = io.BytesIO()
+    import segno  # imported when a label is drawn: its tables cost ~11 MB in every worker
+
     segno.make(payload, error="m", micro=False).save(
         out, kind="svg", border=QR_BORDER, xmldecl=False, svgns=True, nl=False, scale=1
     )

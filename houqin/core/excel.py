@@ -20,10 +20,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-import xlsxwriter
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
 
 KINDS = ("text", "int", "decimal", "date", "datetime", "bool")
 TEMPLATE_ROWS = 10_000  # data validation covers rows 2..10001 of the template
@@ -298,6 +296,8 @@ def write_xlsx(target, *, columns: list[Column], rows: Iterable[Sequence], sheet
         raise ValueError("write_xlsx needs at least one column")
     if isinstance(target, os.PathLike):
         target = os.fspath(target)
+    import xlsxwriter  # imported on use: ~12 MB a worker need not hold until someone exports
+
     workbook = xlsxwriter.Workbook(target, {**_WRITER_OPTIONS, "constant_memory": True})
     try:
         worksheet = workbook.add_worksheet(_sheet_name(sheet_title))
@@ -334,6 +334,8 @@ def write_template(target, *, columns: list[Column], example: Sequence | None, s
         raise ValueError("write_template needs at least one column")
     if isinstance(target, os.PathLike):
         target = os.fspath(target)
+    import xlsxwriter
+
     workbook = xlsxwriter.Workbook(target, dict(_WRITER_OPTIONS))
     try:
         name = _sheet_name(sheet_title)
@@ -553,6 +555,8 @@ _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 
 
 def _open_first_sheet(data: bytes) -> list[list]:
+    from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
+
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:
