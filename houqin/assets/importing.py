@@ -35,6 +35,7 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 from houqin.core.audit import (
+    SNAPSHOT,
     audit_bulk,
     current_request_id,
     reset_request_id,
@@ -533,7 +534,8 @@ def write_holdings(entity, *, new: list, changed: list, actor, school, result) -
             model.objects.bulk_update([o for o, _b in changed], fields=sorted(set(names)), batch_size=500)
         insert_rows(AssetMovement, openings, as_model=True)
         bulk_insert(AssetMovement, movements)  # after the openings, as one list did before
-        entries = [(o, AuditEntry.Action.IMPORT, None, serialize_for_audit(o)) for o in new]
+        # The new cards' snapshots were worked out before the transaction (core.importing.prepare_write).
+        entries = [(o, AuditEntry.Action.IMPORT, None, SNAPSHOT) for o in new]
         entries += [(o, AuditEntry.Action.IMPORT, before, serialize_for_audit(o)) for o, before in changed]
         audit_bulk(entries, actor=actor, message=_("Excel import"))
     finally:

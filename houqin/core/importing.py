@@ -20,7 +20,7 @@ from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from .audit import audit_bulk, serialize_for_audit
+from .audit import SNAPSHOT, audit_bulk, prepare_snapshots, serialize_for_audit
 from .bulk import bulk_insert, prepare_insert_triggers
 from .entities import Entity, ImportProblem, ImportResult
 from .models import AuditEntry
@@ -534,7 +534,7 @@ def default_write(entity: Entity, *, new: list, changed: list, actor) -> None:
                     setattr(obj, f.attname, now)
         model._default_manager.bulk_update([o for o, _b in changed], fields=sorted(set(names)), batch_size=500)
     _write_m2m(model, new + [o for o, _b in changed])
-    entries = [(o, AuditEntry.Action.IMPORT, None, serialize_for_audit(o)) for o in new]
+    entries = [(o, AuditEntry.Action.IMPORT, None, SNAPSHOT) for o in new]  # prepared by prepare_write
     entries += [(o, AuditEntry.Action.IMPORT, before, serialize_for_audit(o)) for o, before in changed]
     audit_bulk(entries, actor=actor, message=_("Excel import"))
 
@@ -569,8 +569,11 @@ def analyze_after_import(model) -> None:
 
 def prepare_write(entity: Entity, *, new: list, changed: list) -> None:
     """What the write can have worked out before its transaction opens (the lock is held for that only): the
-    values the search-index triggers give the new rows (``bulk.prepare_insert_triggers``)."""
+    values the search-index triggers give the new rows (``bulk.prepare_insert_triggers``) and the new rows'
+    audit snapshots (``audit.prepare_snapshots``: used by an ``import_write`` that audits them as
+    ``audit.SNAPSHOT``, and only where a row is unchanged since)."""
     prepare_insert_triggers(entity.model, new)
+    prepare_snapshots(new)
 
 
 def run_import(entity: Entity, source, *, actor, school, commit: bool) -> ImportResult:

@@ -186,3 +186,107 @@ def test_label_choice_field_reads_labels_and_keys_as_the_scan_did():
         assert field.valid_value(key)
     assert field.to_python("") == "" and field.to_python(None) == "" and field.to_python("x") == "x"
     assert not field.valid_value("x")
+
+
+def _counts():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, table_name, school_id, live, n FROM core_rowcount ORDER BY id")
+        rows = cursor.fetchall()
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = 'core_rowcount'")
+        return rows, cursor.fetchone()
+
+
+def _insert_counted(school, other, prefix, *, plain_rows=False):
+    """Students of two schools, the second one's first met half-way (a counter row made mid-insert); with
+    ``plain_rows`` through ``insert_rows``."""
+    objs = _students(school, prefix, ROWS)
+    for obj in objs[ROWS // 2::3]:
+        obj.school = other
+    sid = transaction.savepoint()
+    try:
+        if plain_rows:
+            bulk.insert_rows(Student, [{f.attname: getattr(o, f.attname) for f in Student._meta.concrete_fields
+                                        if not f.primary_key and f.attname not in ("created_at", "updated_at")}
+                                       for o in objs])
+        else:
+            bulk.bulk_insert(Student, objs)
+        return _counts(), _triggers()
+    finally:
+        transaction.savepoint_rollback(sid)
+
+
+def test_counting_triggers_run_set_based_as_they_ran_per_row(school, monkeypatch):
+    from houqin.org.models import School
+
+    if not bulk.count_triggers(connection, "org_student"):
+        pytest.skip("no row-count triggers on org_student in this database")  # pragma: no cover
+    other = School.objects.create(name="第二职业学校", short_name="二职", code="OTHER9")
+    before = _counts()
+    for plain_rows in (False, True):
+        fast = _insert_counted(school, other, "C", plain_rows=plain_rows)
+        with monkeypatch.context() as m:
+            m.setattr(bulk, "SET_BASED_TRIGGERS_FROM", 10 ** 9)
+            plain = _insert_counted(school, other, "C", plain_rows=plain_rows)
+        assert fast == plain  # the same counter rows (ids too), the same AUTOINCREMENT sequence, the triggers back
+        assert fast[0] != before and any(row[2] == other.pk for row in fast[0][0])
+
+
+def test_audit_snapshots_worked_out_before_the_transaction_are_the_writes_own(personas, school):
+    from houqin.core import audit
+
+    objs = _students(school, "S", ROWS)
+    audit.prepare_snapshots(objs)
+    assert all(audit.PREPARED_SNAPSHOT in o.__dict__ for o in objs)
+    objs[5].name = "改过的名字"  # changed after: its snapshot and repr are taken in the transaction
+    with transaction.atomic():
+        bulk.bulk_insert(Student, objs)
+        expected = [(str(o.pk), str(o), audit.serialize_for_audit(o)) for o in objs]
+        audit.audit_bulk([(o, AuditEntry.Action.IMPORT, None, audit.SNAPSHOT) for o in objs],
+                         actor=personas["logistics_director"], message="x")
+    assert not any(audit.PREPARED_SNAPSHOT in o.__dict__ for o in objs)
+    found = list(AuditEntry.objects.filter(content_type=ContentType.objects.get_for_model(Student),
+                                           object_id__in=[str(o.pk) for o in objs]).order_by("pk")
+                 .values_list("object_id", "object_repr", "after", "changed_fields", "before"))
+    assert [(i, r, a) for i, r, a, _c, _b in found] == expected
+    assert all(c == [] and b is None for _i, _r, _a, c, b in found)
+    assert found[5][1] == str(objs[5]) and "改过的名字" in found[5][1]
+    with connection.cursor() as cursor:  # the text stored is the JSON the plain path stores
+        cursor.execute("SELECT after FROM core_auditentry WHERE object_id = %s AND content_type_id = %s",
+                       [str(objs[0].pk), ContentType.objects.get_for_model(Student).pk])
+        stored = cursor.fetchone()[0]
+    field = AuditEntry._meta.get_field("after")
+    assert stored == field.get_db_prep_save(audit.serialize_for_audit(objs[0]), connection)
+
+
+def test_a_repr_that_reads_the_key_is_taken_in_the_transaction(school, monkeypatch):
+    from houqin.core import audit
+
+    monkeypatch.setattr(Student, "__str__", lambda self: f"{self.name}#{self.pk}")
+    objs = _students(school, "K", ROWS)
+    audit.prepare_snapshots(objs)
+    assert all(o.__dict__[audit.PREPARED_SNAPSHOT][1] is None for o in objs)  # no repr kept
+    with transaction.atomic():
+        bulk.bulk_insert(Student, objs)
+        rows = audit.audit_rows([(o, AuditEntry.Action.IMPORT, None, audit.SNAPSHOT) for o in objs], actor=None)
+    assert [r["object_repr"] for r in rows] == [f"{o.name}#{o.pk}" for o in objs]
+
+
+def test_whole_column_conversions_give_what_each_field_gives():
+    import datetime
+    import decimal
+
+    from django.db import models
+
+    date_field, money = models.DateField(), models.DecimalField(max_digits=12, decimal_places=2)
+    columns = [
+        (date_field, [datetime.date(2026, 9, 1), datetime.date(1999, 12, 31)]),
+        (date_field, [datetime.date(2026, 9, 1), None]),
+        (money, [decimal.Decimal("1.50"), decimal.Decimal("2"), decimal.Decimal("0.0")]),
+        (money, [decimal.Decimal("1.50"), None]),
+        (money, [decimal.Decimal("1.5"), 3]),
+    ]
+    for field, column in columns:
+        convert = bulk._converter(field, connection)
+        done = bulk._convert_column(column, convert, bulk._ready_types(field), set(map(type, column)))
+        assert list(done) == [field.get_db_prep_save(v, connection) for v in column]
+        assert [str(v) for v in done] == [str(field.get_db_prep_save(v, connection)) for v in column]
