@@ -351,7 +351,9 @@ def filter_block_html(entity_key: str, filterset) -> str:
     filters in the address (the plain list) the block depends only on the list and the language,
     unless a filter lists records in a plain drop-down: it is then rendered once per process."""
     if not filterset.is_bound:
-        key = (entity_key, translation.get_language())
+        from django.urls import get_script_prefix
+
+        key = (entity_key, translation.get_language(), get_script_prefix())  # lazy selects link their lookup URL
         html_ = _filter_blocks.get(key)
         if html_ is None:
             html_ = _filter_block(entity_key, filterset.form)
