@@ -23,6 +23,10 @@ One-character terms, other databases, related-field search columns or a database
 tables search as before. So does a term found in a large share of the table (``DENSE_SHARE``): a
 scan in the list's order stops after one page of matches, whereas the candidates would all be
 fetched and sorted.
+
+The index is read once per search (``candidates``): the matching rows' ids go to the page's count and
+rows as one JSON array parameter (``json_each``), so neither runs the full-text query again; a term found
+too common is remembered for ``DENSITY_TTL`` and searched by the scan without reading the index.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from django.db.models.expressions import RawSQL
 
 MIN_TERM = 3  # the trigram tokenizer matches substrings of at least three characters
 MIN_BIGRAM = 2  # the bigram table answers two-character terms
-DENSE_MIN = 10_000  # never give up the index for fewer candidates than this (the list counts up to ~10k)
+DENSE_MIN = 10_000  # never give up the index for fewer candidates than this (a scan then costs more than reading them)
 DENSE_SHARE = 8  # ... and beyond that, give it up when the candidates are more than 1/8 of the table
 TRIGGERS = ("ai", "ad", "au")
 
