@@ -24,7 +24,7 @@ tables search as before. So does a term found in a large share of the table (``D
 scan in the list's order stops after one page of matches, whereas the candidates would all be
 fetched and sorted.
 
-The index is read once per search (``candidates``): the matching rows' ids go to the page's count and
+The index is read once per search (``candidates``): the candidates' ids go to the page's count and
 rows as one JSON array parameter (``json_each``), so neither runs the full-text query again; a term found
 too common is remembered for ``DENSITY_TTL`` and searched by the scan without reading the index.
 """
