@@ -238,6 +238,31 @@ class EntityPagination(PageNumberPagination):
         }]
 
 
+def lean_joins(qs):
+    """``qs`` with each joined record loading only what its ``__str__`` reads (the model's ``str_fields``):
+    the API shows a related record as its id, and the row's label (its ``__str__``) may print a related
+    record by its own ``__str__`` (a journal row: its card's code and name; 40 card columns otherwise).
+    Relations joined further down, or whose model declares no ``str_fields``, load whole, as before."""
+    joined = qs.query.select_related
+    if not isinstance(joined, dict) or not joined:
+        return qs
+    model = qs.model
+    lean = []
+    for name, below in joined.items():
+        try:
+            field = model._meta.get_field(name)
+        except Exception:  # noqa: BLE001, S112 - not a field: leave the join as it is
+            continue
+        names = getattr(field.related_model, "str_fields", None)
+        if below or not field.many_to_one or not names or not all(_plain(field.related_model, n) for n in names):
+            continue
+        lean.extend(f"{name}__{n}" for n in names)
+    if not lean:
+        return qs
+    own = [f.name for f in model._meta.concrete_fields]
+    return qs.only(*own, *lean)
+
+
 def _plain(model, name: str) -> bool:
     from .entities import _plain_field
 
@@ -256,8 +281,8 @@ class EntityViewSet(viewsets.ModelViewSet):
         qs = e.queryset(self.request.user, act)
         if self.action == "list" and e.is_voidable and self.request.query_params.get("voided") not in ("all", "only"):
             qs = qs.filter(voided_at__isnull=True)
-        if self.action == "list" and self._output_needs_no_joins():
-            qs = qs.select_related(None)
+        if self.action == "list":
+            qs = qs.select_related(None) if self._output_needs_no_joins() else lean_joins(qs)
         return qs.order_by(*e.default_ordering(), "pk")
 
     def filter_queryset(self, queryset):
