@@ -348,8 +348,9 @@ _filter_blocks: dict[tuple, str] = {}
 def filter_block_html(entity_key: str, filterset) -> str:
     """The search box and the "more filters" box of a list, rendered in Python (a template loop over a
     dozen filters with their labels and errors cost ~0.4 ms, building the form another 0.3). Without
-    filters in the address (the plain list) the block depends only on the list and the language,
-    unless a filter lists records in a plain drop-down: it is then rendered once per process."""
+    filters in the address (the plain list) the block depends only on the list and the language, so it
+    is rendered once per process — unless a filter lists records in a plain drop-down (their names can
+    change): that block is rendered every time."""
     if not filterset.is_bound:
         from django.urls import get_script_prefix
 
