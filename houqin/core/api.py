@@ -243,6 +243,8 @@ def lean_joins(qs):
     the API shows a related record as its id, and the row's label (its ``__str__``) may print a related
     record by its own ``__str__`` (a journal row: its card's code and name; 40 card columns otherwise).
     Relations joined further down, or whose model declares no ``str_fields``, load whole, as before."""
+    from .entities import str_fields
+
     joined = qs.query.select_related
     if not isinstance(joined, dict) or not joined:
         return qs
@@ -253,20 +255,14 @@ def lean_joins(qs):
             field = model._meta.get_field(name)
         except Exception:  # noqa: BLE001, S112 - not a field: leave the join as it is
             continue
-        names = getattr(field.related_model, "str_fields", None)
-        if below or not field.many_to_one or not names or not all(_plain(field.related_model, n) for n in names):
+        names = str_fields(field.related_model)
+        if below or not field.many_to_one or not names:
             continue
         lean.extend(f"{name}__{n}" for n in names)
     if not lean:
         return qs
     own = [f.name for f in model._meta.concrete_fields]
     return qs.only(*own, *lean)
-
-
-def _plain(model, name: str) -> bool:
-    from .entities import _plain_field
-
-    return _plain_field(model, name)
 
 
 class EntityViewSet(viewsets.ModelViewSet):
@@ -304,13 +300,14 @@ class EntityViewSet(viewsets.ModelViewSet):
         return answer
 
     def _check_no_joins(self) -> bool:
+        from .entities import str_fields
+
         e = self.entity
-        names = getattr(e.model, "str_fields", None)
         return (type(self).get_serializer_class is EntityViewSet.get_serializer_class
                 and self.get_serializer_class() is e.serializer_class
                 and issubclass(e.serializer_class, EntitySerializer)
                 and not e.computed_api_fields()
-                and bool(names) and all(_plain(e.model, n) for n in names)
+                and str_fields(e.model) is not None
                 and all(isinstance(f, serializers.ModelSerializer.serializer_related_field)
                         or not getattr(f, "source", "").count(".")
                         for f in e.serializer_class().fields.values()))

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from django.db import connections, router
 
+from .caching import database_key
+
 RIGHTS, LISTS = 1, 2  # the rows of core_authstamp
 
 # (table, events) whose writes change what an account may do (auth_permission and auth_group rows are
@@ -59,7 +61,7 @@ def current_stamp(alias: str, stamp: int = RIGHTS) -> str | None:
 def current_stamps(alias: str) -> dict[int, str]:
     """Both stamps now, in one query (a page needs the rights' and, for a list, the list settings')."""
     connection = connections[alias]
-    name = connection.settings_dict.get("NAME") or alias
+    name = database_key(alias)
     if not _tables.get(name):
         # Checked until found, so that a failing SELECT never aborts a PostgreSQL transaction.
         _tables[name] = "core_authstamp" in connection.introspection.table_names()
@@ -78,7 +80,7 @@ def rights(user, compute) -> tuple[frozenset, frozenset]:
     stamps = current_stamps(alias)
     user._houqin_stamps = (alias, stamps)  # this request's list settings use the same reading
     stamp = stamps.get(RIGHTS)
-    key = (connections[alias].settings_dict.get("NAME") or alias, user.pk)
+    key = (database_key(alias), user.pk)
     hit = _cache.get(key)
     if stamp is not None and hit is not None and hit[0] == stamp:
         return hit[1], hit[2]
@@ -98,7 +100,7 @@ def list_settings(user, entity_key: str, compute):
     alias = router.db_for_read(ListPreference)
     read = getattr(user, "_houqin_stamps", None)  # read with the rights at the start of this request
     stamp = read[1].get(LISTS) if read is not None and read[0] == alias else current_stamp(alias, LISTS)
-    key = (connections[alias].settings_dict.get("NAME") or alias, user.pk, user.school_id, entity_key)
+    key = (database_key(alias), user.pk, user.school_id, entity_key)
     hit = _lists.get(key)
     if stamp is not None and hit is not None and hit[0] == stamp:
         return hit[1]

@@ -22,11 +22,11 @@ MAX_QUERY = 50  # a search box value longer than this is cut: nobody types 50 ch
 def school_queryset(model):
     """Related choices of the request user's school (lazy: evaluated per request)."""
 
-    from .entities import _plain_field
+    from .entities import str_fields
 
     scoped = any(f.name == "school" for f in model._meta.concrete_fields)
-    names = getattr(model, "str_fields", None)
-    light = (model._meta.pk.name, *names) if names and all(_plain_field(model, n) for n in names) else None
+    names = str_fields(model)
+    light = (model._meta.pk.name, *names) if names else None
     built: dict = {}  # school id → its queryset, built once (a filter form has several: ~50 µs each)
 
     def _qs(request):

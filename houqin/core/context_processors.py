@@ -1,27 +1,13 @@
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, get_script_prefix, reverse
+from django.urls import get_script_prefix
 from django.utils import translation
 from django.utils.functional import SimpleLazyObject
 
+from .caching import cached_reverse
 from .registry import registry
 
-_NO_URL = object()
-_urls: dict[tuple[str, str], object] = {}
 _nav_html: dict[tuple, str] = {}
 NAV_CACHE_SIZE = 1000  # distinct (entries, active entry, language) menus kept per process
-
-
-def _url(url_name: str):
-    """``reverse(url_name)``, once per process and script prefix (None: the route does not exist)."""
-    key = (get_script_prefix(), url_name)
-    url = _urls.get(key, _NO_URL)
-    if url is _NO_URL:
-        try:
-            url = reverse(url_name)
-        except NoReverseMatch:
-            url = None
-        _urls[key] = url
-    return url
 
 
 _visible_cache: dict[tuple, list] = {}
@@ -63,7 +49,7 @@ def _compute_visible(user, school) -> list[tuple]:
                 continue
             if item.module and school is not None and not school.module_enabled(item.module):
                 continue
-            url = _url(item.url_name)
+            url = cached_reverse(item.url_name)
             if url is None:
                 continue
             items.append((item, url))
@@ -125,7 +111,7 @@ def shell_static() -> dict:
             static("houqin/favicon.svg"), static("vendor/tabler/css/tabler.min.css"), static("houqin/houqin.css"),
             static("vendor/htmx/htmx.min.js"), static("vendor/alpinejs/cdn.min.js"),
             static("vendor/tabler/js/tabler.min.js"), static("houqin/houqin.js"))
-        urls = {name.split(":")[-1]: reverse(name) for name in
+        urls = {name.split(":")[-1]: cached_reverse(name) for name in
                 ("core:dashboard", "core:search", "set_language", "password_change", "logout")}
         found = _shell_static[prefix] = {"head": head, "urls": urls}
     return found

@@ -116,6 +116,15 @@ def _plain_field(model, name: str) -> bool:
     return f.concrete and not f.is_relation and f.name == name
 
 
+def str_fields(model) -> tuple[str, ...] | None:
+    """The fields ``model.__str__`` reads, when the model names them (``str_fields``) and each is a plain
+    column ``only()`` can load; None otherwise (load the whole record to print it)."""
+    names = getattr(model, "str_fields", None)
+    if names and all(_plain_field(model, n) for n in names):
+        return tuple(names)
+    return None
+
+
 class Entity:
     """The declaration. Class attributes are the configuration; methods are the hooks."""
 
@@ -189,14 +198,11 @@ class Entity:
     def page_url(self, action: str) -> str:
         """``reverse(url_name(action))`` of a page without arguments (list, add, import, export, print),
         once per process and script prefix."""
-        from django.urls import get_script_prefix, reverse
+        from django.urls import reverse
 
-        cache = self.__dict__.setdefault("_page_urls", {})
-        key = (get_script_prefix(), action)
-        url = cache.get(key)
-        if url is None:
-            url = cache[key] = reverse(self.url_name(action))
-        return url
+        from .caching import cached_reverse
+
+        return cached_reverse(self.url_name(action)) or reverse(self.url_name(action))  # a missing one raises
 
     def perm(self, action: str) -> str:
         return perm_name(self.model, action)
@@ -252,8 +258,8 @@ class Entity:
             only.add(f.name)
             only.update(reads.get(c.name, ()))
             if f.is_relation:
-                names = getattr(f.related_model, "str_fields", None)
-                if names and all(_plain_field(f.related_model, n) for n in names):
+                names = str_fields(f.related_model)
+                if names:
                     related.append(f.name)
                     only.update(f"{f.name}__{n}" for n in names)
                 else:

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from django.db import connections, transaction
 
+from .caching import database_key
+
 TRIGGERS = ("ai", "ad", "au")
 
 
@@ -99,7 +101,7 @@ def repair(using: str = "default", *, force: bool = False) -> list[str]:
             for sql, params in recount_sql(model):
                 cursor.execute(sql, params)
             done.append(table)
-    _installed.pop(connection.settings_dict.get("NAME") or using, None)
+    _installed.pop(database_key(using), None)
     return done
 
 
@@ -110,7 +112,7 @@ _canonical: dict[tuple, tuple[str, str, str]] = {}  # (model, vendor) → WHERE 
 
 
 def _counted_tables(connection) -> frozenset:
-    name = connection.settings_dict.get("NAME") or connection.alias
+    name = database_key(connection.alias)
     tables = _installed.get(name)
     if tables is None:
         with connection.cursor() as cursor:

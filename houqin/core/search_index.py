@@ -37,6 +37,8 @@ import time
 from django.db import OperationalError, connections
 from django.db.models.expressions import RawSQL
 
+from .caching import database_key
+
 MIN_TERM = 3  # the trigram tokenizer matches substrings of at least three characters
 MIN_BIGRAM = 2  # the bigram table answers two-character terms
 DENSE_MIN = 10_000  # never give up the index for fewer candidates than this (a scan then costs more than reading them)
@@ -53,7 +55,7 @@ def bigram_table(table: str) -> str:
 
 def index_exists(alias: str, table: str) -> bool:
     """Whether ``table`` exists in database ``alias`` (checked once per process and database)."""
-    key = (connections[alias].settings_dict.get("NAME") or alias, table)
+    key = (database_key(alias), table)
     found = _exists.get(key)
     if found is None:
         connection = connections[alias]
@@ -152,7 +154,7 @@ def _fetch_candidates(alias: str, source: str, sql: str, params) -> list | None:
     A common term's answer is kept for ``DENSITY_TTL``: it picks the plan, never the rows (both plans return
     exactly what the plain search returns), and reading 12,500 index entries to find a term common (计算机)
     costs more than the scan's first page. A term's share of a table changes slowly."""
-    key = (connections[alias].settings_dict.get("NAME") or alias, source, sql, tuple(params), DENSE_MIN, DENSE_SHARE)
+    key = (database_key(alias), source, sql, tuple(params), DENSE_MIN, DENSE_SHARE)
     now = time.monotonic()
     found_dense = _density.get(key)
     if found_dense is not None and now - found_dense < DENSITY_TTL:
@@ -170,7 +172,7 @@ def _fetch_candidates(alias: str, source: str, sql: str, params) -> list | None:
 
 
 def _has_json_each(alias: str) -> bool:
-    name = connections[alias].settings_dict.get("NAME") or alias
+    name = database_key(alias)
     if name not in _json_each:
         try:
             with connections[alias].cursor() as cursor:

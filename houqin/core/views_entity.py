@@ -152,8 +152,7 @@ class EntityListView(EntityView):
             voided = voidable and getattr(obj, "voided_at", None)
             parts = [cell(obj) for cell in cells]
             if status is not None and badge:
-                td = '<td class="text-end">' if columns[status].align == "right" else "<td>"
-                parts[status] = f'{td}<span class="badge bg-{_esc(badge[1])}-lt">{_esc(badge[0])}</span></td>'
+                parts[status] = f'{_td(columns[status])}<span class="badge bg-{_esc(badge[1])}-lt">{_esc(badge[0])}</span></td>'
             if voided and parts:
                 parts[0] = f"{parts[0][:-5]}{voided_mark}</td>"
             rows.append({"obj": obj, "html": mark_safe("".join(parts)), "badge": badge, "voided": voided})  # noqa: S308 - escaped above
@@ -246,11 +245,15 @@ class EntityListView(EntityView):
         return redirect(f"{back}?{query}" if query else back)
 
 
+def _td(column) -> str:
+    return '<td class="text-end">' if column.align == "right" else "<td>"
+
+
 def _cell_function(entity, column, user):
     """A function of the record giving the column's whole ``<td>…</td>``. Without a link, the cell of
     each distinct text is built once per page (a status, a room, a person repeat down a page)."""
     display, link = entity.cell_functions(column.name, user)
-    td = '<td class="text-end">' if column.align == "right" else "<td>"
+    td = _td(column)
     if link is None:
         built: dict = {}
 
