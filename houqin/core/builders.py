@@ -157,12 +157,16 @@ class EntityFilterSet(django_filters.FilterSet):
                 cond |= Q(**{f"{field_name}__icontains": value})
         if not cond:
             return queryset
-        # On SQLite a trigram index narrows the rows first; the conditions above still decide.
+        # On SQLite a trigram index narrows the rows first; the conditions above still decide, unless the
+        # index finds exactly the rows they would (search_index.exact_parts).
         from .search_index import candidates
 
-        pks = candidates(self.entity, queryset.db, value, key)
-        if pks is not None:
+        found = candidates(self.entity, queryset.db, value, key)
+        if found is not None:
+            pks, exact = found
             queryset = queryset.filter(pk__in=pks)
+            if exact:
+                return queryset
         return queryset.filter(cond)
 
     def filter_boolean(self, queryset, name, value):
