@@ -8,19 +8,23 @@ validation as the page — and call the same entity services; errors are field m
 from __future__ import annotations
 
 import copy
+import datetime
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import InvalidPage
 from django.forms.models import model_to_dict
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, permissions, serializers, status, viewsets
+from rest_framework import ISO_8601, exceptions, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.fields import SkipField
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.relations import PKOnlyObject
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 PAGING_PARAMS = frozenset({"page", "page_size", "count", "format"})  # parameters that filter nothing
@@ -133,9 +137,33 @@ def _reader(field, model):
     if model_field.is_relation:
         return None
     name, represent = model_field.attname, field.to_representation
+    if type(field) is serializers.DateTimeField:
+        return _datetime_reader(field, name)
     if type(field) is serializers.CharField:
         return lambda obj: None if (v := getattr(obj, name)) is None else v if type(v) is str else represent(v)
     return lambda obj: None if (v := getattr(obj, name)) is None else represent(v)
+
+
+def _datetime_reader(field, name):
+    """DRF's ``DateTimeField.to_representation`` of an aware datetime in ISO 8601 (what a row of a project with
+    ``USE_TZ`` holds), without its per-value settings look-ups: the current time zone, then ``isoformat``, "Z"
+    for UTC. Anything else (naive, a field time zone or format) takes DRF's way."""
+    represent = field.to_representation
+    iso = getattr(field, "format", api_settings.DATETIME_FORMAT)
+    if not settings.USE_TZ or hasattr(field, "timezone") or iso is None or iso.lower() != ISO_8601:
+        return lambda obj: None if (v := getattr(obj, name)) is None else represent(v)
+
+    def read(obj):
+        value = getattr(obj, name)
+        if type(value) is not datetime.datetime or value.tzinfo is None:
+            return None if value is None else represent(value)
+        try:
+            text = value.astimezone(timezone.get_current_timezone()).isoformat()
+        except OverflowError:
+            return represent(value)  # DRF's message
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return read
 
 
 def build_serializer(entity):

@@ -14,7 +14,7 @@ when anything could tell the difference:
 - a field's attribute is a data descriptor that does more than store the value (``ImageField``
   reads the image dimensions) — plain fields, foreign keys and ``FileField`` are safe;
 - a ``pre_init`` or ``post_init`` receiver listens to it (checked on every load: receivers may be
-  connected at any time, and the check is a cached dict lookup).
+  connected at any time; with none connected to either signal it is one list test).
 Unloaded (deferred) fields are simply absent from ``__dict__``, as ``Model.__init__`` leaves them,
 so reading one still loads it on access.
 """
@@ -57,7 +57,8 @@ def can_fast_load(model) -> bool:
 
 def fast_from_db(cls, db, field_names, values):
     """``Model.from_db`` without ``__init__``: the loaded values go straight into ``__dict__``."""
-    if pre_init.has_listeners(cls) or post_init.has_listeners(cls):
+    # ``receivers`` first: with none connected at all (Houqin connects none) no per-sender lookup is needed.
+    if (pre_init.receivers and pre_init.has_listeners(cls)) or (post_init.receivers and post_init.has_listeners(cls)):
         return _DJANGO_FROM_DB(cls, db, field_names, values)
     new = cls.__new__(cls)
     state = ModelState()

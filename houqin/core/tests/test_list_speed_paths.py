@@ -484,3 +484,30 @@ def test_api_lists_with_lean_joins_equal_the_whole_records(client, personas, sch
         assert results == [dict(row) for row in expected], entity.key
         leaned += 1
     assert leaned >= 3
+
+
+def test_api_datetimes_read_from_the_row_equal_drf():
+    """api._datetime_reader gives what DRF's DateTimeField gives: aware values in the current time zone
+    (UTC as "Z"), naive ones and None as DRF treats them, under another active time zone too."""
+    import datetime as dt
+    import zoneinfo
+
+    from django.utils import timezone
+    from rest_framework import serializers
+
+    from houqin.core.api import _reader
+    from houqin.org.models import Student
+
+    field = serializers.DateTimeField()
+    field.bind("created_at", serializers.Serializer())
+    read = _reader(field, Student)
+    values = [dt.datetime(2026, 12, 6, 5, 30, 1, 123456, tzinfo=dt.UTC),
+              dt.datetime(2026, 1, 1, 0, 0, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai")),
+              dt.datetime(2026, 6, 1, 12, 0), None]
+    for zone in ("Asia/Shanghai", "UTC", "America/New_York"):
+        with timezone.override(zoneinfo.ZoneInfo(zone)):
+            for value in values:
+                row = Student(created_at=value)
+                expected = None if value is None else field.to_representation(value)
+                assert read(row) == expected, (zone, value)
+    assert read(Student(created_at=dt.datetime(2026, 12, 6, 5, 30, tzinfo=dt.UTC))) == "2026-12-06T13:30:00+08:00"
