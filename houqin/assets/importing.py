@@ -103,6 +103,8 @@ class ImportRun:
     _finance_owner: dict | None = None
     _category_copies: dict = field(default_factory=dict)
     _school_threshold: Decimal | None = None
+    # The day the run started: every row is checked against the same "today" (not asked per row).
+    today: datetime.date = field(default_factory=lambda: _today())
 
     def existing(self, model, pk: int) -> dict:
         """The stored values of the school's cards (or items), loaded once on the first re-imported row."""
@@ -370,7 +372,7 @@ def prepare_asset(obj: Asset, *, actor) -> None:
     _defaults(obj, ASSET_DEFAULTS, stored)
     errors: dict[str, str] = {}
     _balances(obj, errors)
-    _future(obj, ("acquired_on", "in_service_on", "opening_on"), _today(), errors)
+    _future(obj, ("acquired_on", "in_service_on", "opening_on"), run.today, errors)
     if obj.finance_code:
         first = run.finance_rows.setdefault(obj.finance_code, obj._import_row)
         owner = run.finance_owner(obj.finance_code)
@@ -395,7 +397,7 @@ def prepare_asset(obj: Asset, *, actor) -> None:
     category = obj.category
     obj.category = run.category_for_rules(category)
     try:
-        problems = card_problems(obj)
+        problems = card_problems(obj, today=run.today)
     finally:
         obj.category = category
     warnings = list(problems.values())
@@ -415,7 +417,7 @@ def prepare_item(obj: LowValueItem, *, actor) -> None:
     stored = run.existing(LowValueItem, obj.pk) if obj.pk else None
     _defaults(obj, HOLDING_DEFAULTS, stored)
     errors: dict[str, str] = {}
-    _future(obj, ("acquired_on",), _today(), errors)
+    _future(obj, ("acquired_on",), run.today, errors)
     _state_check(obj, stored, errors, value_field="unit_price")
     if errors:
         raise ValidationError(errors)

@@ -277,10 +277,22 @@ class Entity:
 
     # columns and values -----------------------------------------------------------------------
     def field(self, name: str):
+        """The model field ``name``, or None for a computed column; kept per entity once the app registry is
+        ready (an import asks ~30 times per row)."""
+        fields = self.__dict__.get("_fields_by_name")
+        if fields is None:
+            fields = self.__dict__["_fields_by_name"] = {}
         try:
-            return self.meta.get_field(name)
+            return fields[name]
+        except KeyError:
+            pass
+        try:
+            found = self.meta.get_field(name)
         except Exception:  # noqa: BLE001 - a computed column
-            return None
+            found = None
+        if self.meta.apps.ready:
+            fields[name] = found
+        return found
 
     def column(self, name: str) -> Column:
         f = self.field(name)

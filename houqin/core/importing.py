@@ -431,24 +431,46 @@ def _memoised(field):
         pure = kind in _PURE_MODEL_FIELDS
     if not pure:
         return clean
-    cache: dict = {}
+    # One cache per type of value: 1, 1.0 and True are equal keys in one dict but not the same value.
+    caches = {kind: {} for kind in _KEY_TYPES}
+    decimals: dict = {}
+    kept = _KEPT_TYPES
+    size = [0]
 
-    def memo(value, *instance):
-        kind = type(value)
-        if kind is decimal.Decimal:
-            key = (kind, str(value))  # 1.0 and 1.00 are equal but not the same text
-        elif kind in _KEY_TYPES:
-            key = (kind, value)
-        else:
-            return clean(value, *instance)
-        try:
-            return cache[key]
-        except KeyError:
-            pass
-        result = clean(value, *instance)
-        if len(cache) < MEMO_LIMIT and (type(result) in _KEPT_TYPES or isinstance(result, models.Model)):
+    def remember(cache, key, result):
+        if size[0] < MEMO_LIMIT and (type(result) in kept or isinstance(result, models.Model)):
             cache[key] = result
+            size[0] += 1
         return result
+
+    if isinstance(field, forms.Field):
+        def memo(value):
+            kind = type(value)
+            cache = caches.get(kind)
+            if cache is None:
+                if kind is not decimal.Decimal:
+                    return clean(value)
+                cache, value_key = decimals, str(value)  # 1.0 and 1.00 are equal but not the same text
+            else:
+                value_key = value
+            try:
+                return cache[value_key]
+            except KeyError:
+                return remember(cache, value_key, clean(value))
+    else:
+        def memo(value, instance):
+            kind = type(value)
+            cache = caches.get(kind)
+            if cache is None:
+                if kind is not decimal.Decimal:
+                    return clean(value, instance)
+                cache, value_key = decimals, str(value)
+            else:
+                value_key = value
+            try:
+                return cache[value_key]
+            except KeyError:
+                return remember(cache, value_key, clean(value, instance))
 
     return memo
 

@@ -290,3 +290,19 @@ def test_whole_column_conversions_give_what_each_field_gives():
         done = bulk._convert_column(column, convert, bulk._ready_types(field), set(map(type, column)))
         assert list(done) == [field.get_db_prep_save(v, connection) for v in column]
         assert [str(v) for v in done] == [str(field.get_db_prep_save(v, connection)) for v in column]
+
+
+def test_memoised_cleaning_tells_equal_values_of_different_types_apart():
+    """1, 1.0 and True are equal dict keys: a memoised clean answers each as the field does."""
+    import datetime
+
+    from django import forms
+
+    clean = importing._memoised(forms.CharField(required=False))
+    for _ in range(2):
+        assert [clean(1), clean(1.0), clean(True), clean("1")] == ["1", "1.0", "True", "1"]
+    model_clean = importing._memoised(Student._meta.get_field("name"))
+    assert model_clean("张三", None) == "张三" and model_clean("张三", None) == "张三"
+    dates = importing._memoised(forms.DateField(required=False))
+    moment = datetime.datetime(2026, 1, 2, 3, 4)
+    assert dates(datetime.date(2026, 1, 2)) == datetime.date(2026, 1, 2) and dates(moment) == datetime.date(2026, 1, 2)
