@@ -476,18 +476,58 @@ def prepare_insert_triggers(model, objs: list, using: str | None = None) -> None
         sources = [get(obj) if len(attnames) > 1 else (get(obj),) for obj in objs]
         if any(v is not None and type(v) is not str for row in sources for v in row):
             continue
-        memory = sqlite3.connect(":memory:")
-        try:
-            memory.execute("CREATE TABLE new ({})".format(", ".join(f'"{c}" {declared.get(c, "")}' for c in columns)))
-            memory.executemany(f"INSERT INTO new VALUES ({', '.join('?' * len(columns))})", sources)  # noqa: S608 - no names from outside
-            computed = memory.execute(f"SELECT {', '.join(others)} FROM new ORDER BY rowid").fetchall()  # noqa: S608 - the trigger's own SQL
-        except sqlite3.Error:
-            continue  # the expressions need more than the row: the transaction runs them
-        finally:
-            memory.close()
+        computed = _in_python(others, columns, sources, declared)
+        if computed is None:
+            memory = sqlite3.connect(":memory:")
+            try:
+                memory.execute("CREATE TABLE new ({})".format(", ".join(f'"{c}" {declared.get(c, "")}' for c in columns)))
+                memory.executemany(f"INSERT INTO new VALUES ({', '.join('?' * len(columns))})", sources)  # noqa: S608 - no names from outside
+                computed = memory.execute(f"SELECT {', '.join(others)} FROM new ORDER BY rowid").fetchall()  # noqa: S608 - the trigger's own SQL
+            except sqlite3.Error:
+                continue  # the expressions need more than the row: the transaction runs them
+            finally:
+                memory.close()
         at = key_at[0]
         for obj, source, row in zip(objs, sources, computed, strict=True):
             obj.__dict__.setdefault(PREPARED, {})[sql] = (attnames, source, at, row)
+
+
+def _text_affinity(declared: str) -> bool:
+    """Whether a column of this declared type has TEXT affinity (sqlite.org/datatype3.html, 3.1)."""
+    kind = declared.upper()
+    return "INT" not in kind and any(word in kind for word in ("CHAR", "CLOB", "TEXT"))
+
+
+def _in_python(expressions: list[str], columns: list[str], sources: list[tuple], declared: dict) -> list[tuple] | None:
+    """The trigger's values for the rows ``sources`` (of ``columns``) worked out in Python, when every expression is
+    one Houqin writes itself: a text column as it is (``new.<col>``) or its bigram tokens
+    (``search_index.bigrams_sql(new.<col>)``, ``bigrams_text``); None when one is not, or a value is one Python
+    cannot read as SQLite does — SQLite then evaluates them all."""
+    from .search_index import bigrams_sql, bigrams_text
+
+    at = {c: i for i, c in enumerate(columns)}
+    plan = []
+    for expression in expressions:
+        column = _NEW_COLUMN.fullmatch(expression)
+        if column is not None and column.group(1) in at and _text_affinity(declared.get(column.group(1), "")):
+            plan.append((at[column.group(1)], False))  # a text stored in a TEXT column reads back as it is
+            continue
+        found = next((c for c in columns if expression == bigrams_sql(f"new.{c}")), None)
+        if found is None:
+            return None
+        plan.append((at[found], True))
+    rows = []
+    for source in sources:
+        row = []
+        for position, bigrams in plan:
+            value = source[position]
+            if bigrams:
+                value = bigrams_text(value)
+                if value is NotImplemented:
+                    return None
+            row.append(value)
+        rows.append(tuple(row))
+    return rows
 
 
 def _prepared_rows(trigger: str, objs: list, todo: list, key: str) -> list[tuple]:

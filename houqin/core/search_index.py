@@ -32,6 +32,7 @@ too common is remembered for ``DENSITY_TTL`` and searched by the scan without re
 from __future__ import annotations
 
 import json
+import operator
 import time
 
 from django.db import OperationalError, connections
@@ -300,6 +301,39 @@ def bigrams_sql(expr: str) -> str:
     return (f"(SELECT group_concat(hex(substr(b.s, j.key + 1, 2)), ' ') "  # noqa: S608 - expr: a column
             f"FROM (SELECT lower({expr}) AS s) AS b, "
             f"json_each('[' || substr(replace(hex(zeroblob(length({expr}) - 1)), '00', ',0'), 2) || ']') AS j)")
+
+
+_ASCII_LOWER = {code: code + 32 for code in range(ord("A"), ord("Z") + 1)}  # SQLite's lower() without ICU
+
+
+class _CharHex(dict):
+    """character -> the hex of its UTF-8 bytes, as SQLite's hex() writes it (made once per character)."""
+
+    def __missing__(self, char):
+        value = char.encode("utf-8").hex().upper()  # UnicodeEncodeError for a lone surrogate
+        if len(self) < 200_000:
+            self[char] = value
+        return value
+
+
+_CHAR_HEX = _CharHex()
+
+
+def bigrams_text(value: str | None) -> str | None:
+    """What ``bigrams_sql`` gives for ``value``, worked out in Python (``bulk.prepare_insert_triggers``: 0.07 ms a
+    card in SQL). ``NotImplemented`` for a text SQLite reads differently from Python (a NUL ends SQLite's
+    ``length()``; a lone surrogate has no UTF-8): the caller asks SQLite."""
+    if value is None:
+        return None
+    if "\x00" in value:
+        return NotImplemented
+    if len(value) < 2:
+        return None
+    try:
+        hexes = list(map(_CHAR_HEX.__getitem__, value.translate(_ASCII_LOWER)))
+    except UnicodeEncodeError:
+        return NotImplemented
+    return " ".join(map(operator.add, hexes, hexes[1:]))
 
 
 def _bigram_statements(source: str, table: str, columns: tuple[str, ...]) -> tuple[list[str], str, str]:

@@ -306,3 +306,60 @@ def test_memoised_cleaning_tells_equal_values_of_different_types_apart():
     dates = importing._memoised(forms.DateField(required=False))
     moment = datetime.datetime(2026, 1, 2, 3, 4)
     assert dates(datetime.date(2026, 1, 2)) == datetime.date(2026, 1, 2) and dates(moment) == datetime.date(2026, 1, 2)
+
+
+def test_bigram_tokens_worked_out_in_python_are_sqlites():
+    """search_index.bigrams_text equals SQLite's bigrams_sql for any text: ASCII case folded, other case kept,
+    pairs across scripts; a text SQLite reads differently (NUL, a lone surrogate) is left to SQLite."""
+    import sqlite3
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    db = sqlite3.connect(":memory:")
+    db.execute("SELECT count(*) FROM json_each('[0]')")
+    sql = f"SELECT {search_index.bigrams_sql('?')}"
+
+    def sqlite_tokens(value):
+        return db.execute(sql.replace("?", "?1"), [value]).fetchone()[0]
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.one_of(st.none(), st.text(max_size=12), st.text(alphabet="aZ张ÉéİıK\u212a😀 -_'\"", max_size=8)))
+    def check(value):
+        ours = search_index.bigrams_text(value)
+        if ours is not NotImplemented:  # a NUL: SQLite is asked instead
+            assert ours == sqlite_tokens(value)
+
+    check()
+    for value in ("", "a", "ab", "AB", "Zhang San", "钢琴", "ÉCOLE", "😀x"):
+        assert search_index.bigrams_text(value) == sqlite_tokens(value), value
+    assert search_index.bigrams_text("a\x00b") is NotImplemented
+    assert search_index.bigrams_text("a\ud800b") is NotImplemented
+    db.close()
+
+
+def test_trigger_values_are_worked_out_in_python_without_sqlite(school, monkeypatch):
+    """The trigram and bigram triggers' values for mixed-case and non-Chinese names come from Python (no
+    in-memory SQLite) and equal what the triggers store."""
+    objs = _students(school, "Q", ROWS)
+    for i, obj in enumerate(objs):
+        obj.name = ("Zhang WEI", "ÉCOLE Ångström", "钢琴Piano", "x")[i % 4]
+        obj.search_keys = ("ZW zhangwei", "", "gangqin GQ", "X")[i % 4]
+
+    def no_sqlite(*args, **kwargs):
+        raise AssertionError("the values were to be worked out in Python")
+
+    monkeypatch.setattr(bulk.sqlite3, "connect", no_sqlite)
+    bulk.prepare_insert_triggers(Student, objs)
+    monkeypatch.undo()
+    prepared = [dict(o.__dict__[bulk.PREPARED]) for o in objs]
+    assert len(prepared[0]) == 2  # the trigram and the bigram trigger
+    with transaction.atomic():
+        bulk.bulk_insert(Student, objs)
+    with connection.cursor() as cursor:
+        for _name, sql, _insert, _head, values in bulk.insert_triggers(connection, "org_student"):
+            cursor.execute(f"SELECT {values} FROM org_student AS new WHERE new.id BETWEEN %s AND %s "  # noqa: S608
+                           "ORDER BY new.id", [objs[0].pk, objs[-1].pk])
+            for obj, row, found in zip(objs, cursor.fetchall(), prepared, strict=True):
+                _attnames, _source, at, values_then = found[sql]
+                assert (*values_then[:at], obj.pk, *values_then[at:]) == tuple(row)
