@@ -49,7 +49,8 @@ def _converter(field, connection):
         if type(field.target_field) in _AUTO + _INT:
             return lambda v: v if v is None or type(v) is int else field.get_db_prep_save(v, connection)
     elif kind in _STR:
-        return lambda v: v if v is None or type(v) is str else field.get_db_prep_save(v, connection)
+        # Any str passes as it is, a choices enum member too: CharField.get_prep_value returns a str unchanged.
+        return lambda v: v if v is None or isinstance(v, str) else field.get_db_prep_save(v, connection)
     elif kind in _INT:
         return lambda v: v if v is None or type(v) is int else field.get_db_prep_save(v, connection)
     elif kind is models.BooleanField:

@@ -6,6 +6,7 @@ import io
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
+from django.utils.translation import gettext_lazy
 
 from houqin.core import bulk, excel, importing, search_index
 from houqin.core.entities import registry
@@ -284,12 +285,16 @@ def test_whole_column_conversions_give_what_each_field_gives():
         (money, [decimal.Decimal("1.50"), decimal.Decimal("2"), decimal.Decimal("0.0")]),
         (money, [decimal.Decimal("1.50"), None]),
         (money, [decimal.Decimal("1.5"), 3]),
+        # a choices member (a str enum), a lazy text and a number in a text column
+        (models.CharField(max_length=20), [Student.Gender.choices[0][0] if hasattr(Student, "Gender") else "M",
+                                          AuditEntry.Action.IMPORT, gettext_lazy("Import"), 7, None]),
     ]
     for field, column in columns:
         convert = bulk._converter(field, connection)
         done = bulk._convert_column(column, convert, bulk._ready_types(field), set(map(type, column)))
         assert list(done) == [field.get_db_prep_save(v, connection) for v in column]
         assert [str(v) for v in done] == [str(field.get_db_prep_save(v, connection)) for v in column]
+        assert [type(v) for v in done] == [type(field.get_db_prep_save(v, connection)) for v in column]
 
 
 def test_memoised_cleaning_tells_equal_values_of_different_types_apart():
