@@ -500,7 +500,9 @@ class Entity:
 
     # writes (override to call the app's services) ------------------------------------------
     def new_object(self, *, school, data: dict) -> models.Model:
-        obj = self.model()
+        from .fastload import new_instance
+
+        obj = new_instance(self.model)  # model(), without Model.__init__ where nothing could tell
         if school is not None and self.field("school") is not None:
             obj.school = school
         for name, value in data.items():

@@ -511,3 +511,34 @@ def test_api_datetimes_read_from_the_row_equal_drf():
                 expected = None if value is None else field.to_representation(value)
                 assert read(row) == expected, (zone, value)
     assert read(Student(created_at=dt.datetime(2026, 12, 6, 5, 30, tzinfo=dt.UTC))) == "2026-12-06T13:30:00+08:00"
+
+
+def test_new_instances_equal_django_s_for_every_entity_model():
+    """fastload.new_instance(model) holds what model() holds (defaults, callable ones made anew, the state)."""
+    from django.db.models.signals import pre_init
+
+    from houqin.core.fastload import new_instance
+
+    compared = 0
+    for entity in registry:
+        model = entity.model
+        ours, django_s = new_instance(model), model()
+        assert type(ours) is model
+        plain = {k: v for k, v in django_s.__dict__.items() if k != "_state"}
+        assert {k: v for k, v in ours.__dict__.items() if k != "_state"} == plain, entity.key
+        assert list(ours.__dict__) == list(django_s.__dict__), entity.key
+        assert ours._state.adding and ours._state.db is None and not ours._state.fields_cache
+        compared += 1
+    assert compared >= 20
+    # A receiver anywhere: Django's way.
+    seen = []
+
+    def receiver(sender, **kwargs):
+        seen.append(sender)
+
+    pre_init.connect(receiver)
+    try:
+        new_instance(Room)
+    finally:
+        pre_init.disconnect(receiver)
+    assert seen == [Room]
