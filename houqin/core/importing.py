@@ -275,8 +275,14 @@ def validate(entity: Entity, source, *, actor, school) -> tuple[ImportResult, li
     if fast_fields is None:
         _fast_clean_fields(form)
     model_clean = _model_cleaner(entity.model, [*entity.import_clean_exclude, *related])
+    placed = list(positions.items())
     for row_no, values in sheet.rows:
-        data = {name: _normalise(_cell(values, pos)) for name, pos in positions.items()}
+        width = len(values)
+        data = {}
+        for name, pos in placed:
+            value = values[pos] if pos < width else None
+            # Text and blanks (most cells) as they are; anything else as _normalise makes it.
+            data[name] = value if value is None or type(value) is str else _normalise(value)
         if fast_fields is not None:
             cleaned, row_errors = _clean_row(fast_fields, data)
         else:
