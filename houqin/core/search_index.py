@@ -6,7 +6,9 @@ kept in step by triggers (the table and triggers are created by the app's migrat
 ``org.0004_student_search_index``). The list search then asks that index for candidate rows and
 still applies the ``LIKE '%…%'`` conditions to them, so the rows found are exactly those of the
 plain search: the trigram index folds case at least as widely as ``LIKE`` does, so it never
-misses a row ``LIKE`` finds.
+misses a row ``LIKE`` finds. Where it cannot find more either — a term whose every character folds
+alike in both (``exact_parts``: 汉字, digits, most ASCII letters; every bigram term) — the candidates
+are the answer and the ``LIKE`` conditions are not applied again.
 
 Trigrams answer only terms of three characters or more. Two-character terms (most Chinese names
 and asset names: 张伟, 钢琴, 空调; pinyin initials: zw) are answered by a second FTS5 table
