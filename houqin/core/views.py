@@ -166,11 +166,17 @@ def workflow_docs(request):
 
 
 def changes_widget(request):
-    """Records changed per day over the last 14 days (a trend chart for the office; ECharts)."""
+    """Records changed per day over the last 14 days (a trend chart for the office; ECharts).
+
+    One query: per day, a count of the school's entries between two local midnights, each read from the
+    (school, -at) index. An import of 100,000 rows writes 100,000 entries; grouping by ``at__date`` (a Python
+    function per entry on SQLite, over every entry of the school) took 1.4 s of the home page at 200,000."""
     import datetime
 
-    from django.db.models import Count
-    from django.db.models.functions import TruncDate
+    from django.db.models import Count, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    from houqin.org.models import School
 
     from .models import AuditEntry
 
@@ -179,12 +185,18 @@ def changes_widget(request):
         return None
     today = timezone.localdate()
     start = today - datetime.timedelta(days=13)
-    counts = dict(
-        AuditEntry.objects.filter(school_id=user.school_id, at__date__gte=start)
-        .annotate(day=TruncDate("at")).values("day").annotate(n=Count("id")).values_list("day", "n")
-    )
     days = [start + datetime.timedelta(days=i) for i in range(14)]
-    rows = [(d.strftime("%m-%d"), counts.get(d, 0)) for d in days]
+    zone = timezone.get_current_timezone()
+    bounds = [timezone.make_aware(datetime.datetime.combine(d, datetime.time.min), zone)
+              for d in [*days, today + datetime.timedelta(days=1)]]
+
+    def day(i):
+        entries = (AuditEntry.objects.filter(school_id=OuterRef("pk"), at__gte=bounds[i], at__lt=bounds[i + 1])
+                   .order_by().values("school_id").annotate(n=Count("id")).values("n"))
+        return Coalesce(Subquery(entries), 0)
+
+    counts = School.objects.filter(pk=user.school_id).values(**{f"d{i}": day(i) for i in range(len(days))}).first()
+    rows = [(d.strftime("%m-%d"), counts[f"d{i}"] if counts else 0) for i, d in enumerate(days)]
     return {
         "id": "changes", "script_id": "changes-data", "x_label": _("Date"), "y_label": _("Changes"),
         "rows": rows,
