@@ -25,6 +25,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -269,8 +270,13 @@ def cards(school_id, *, booked_only: bool = False, month: tuple[int, int] | None
         last = dep.month_end(*month)
         moved = AssetMovement.objects.filter(school_id=school_id, happened_on__gte=first, happened_on__lte=last,
                                              asset__isnull=False).values("asset_id")
+        # Edited in the month: between its first and its last local midnight (``updated_at__date`` would call a
+        # Python date function on every card on SQLite).
+        zone = timezone.get_current_timezone()
+        since, until = (timezone.make_aware(datetime.datetime.combine(d, datetime.time.min), zone)
+                        for d in (first, last + datetime.timedelta(days=1)))
         qs = qs.filter(Q(pk__in=moved) | Q(booked_on__gte=first, booked_on__lte=last)
-                       | Q(updated_at__date__gte=first, updated_at__date__lte=last))
+                       | Q(updated_at__gte=since, updated_at__lt=until))
     return qs.order_by("code")
 
 

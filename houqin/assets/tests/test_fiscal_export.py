@@ -163,3 +163,26 @@ def test_who_may_change_the_layout(client, personas, role, allowed):
     add = client.get(reverse("assets:fiscalexportcolumn_add"))
     assert add.status_code == (200 if allowed else 403)
     assert client.get(reverse("assets:fiscalexportcolumn_list")).status_code == 200  # every report reader sees it
+
+
+def test_a_card_edited_in_the_month_by_local_time(school):
+    """``cards(month=…)`` takes a card edited in the month by the local calendar (Asia/Shanghai): one edited a
+    microsecond before local midnight of 1 March is in February, one a microsecond after is not — as
+    ``updated_at__date`` reads them."""
+    import zoneinfo
+
+    from houqin.assets.models import Asset
+
+    local = zoneinfo.ZoneInfo("Asia/Shanghai")
+    march = datetime.datetime(2026, 3, 1, tzinfo=local)
+    card(school, "EDIT", AccountingClass.GENERAL_EQUIPMENT, "2000.00", acquired=datetime.date(2025, 1, 1))
+    found = list(fiscal_export.cards(school.pk, month=(2026, 2)).values_list("code", flat=True))
+    picked = list(fiscal_export.cards(school.pk).exclude(code__in=found)[:2])  # exported, not changed in February
+    assert len(picked) == 2
+    Asset.objects.filter(pk=picked[0].pk).update(updated_at=march - datetime.timedelta(microseconds=1))
+    Asset.objects.filter(pk=picked[1].pk).update(updated_at=march + datetime.timedelta(microseconds=1))
+    codes = set(fiscal_export.cards(school.pk, month=(2026, 2)).values_list("code", flat=True))
+    assert picked[0].code in codes and picked[1].code not in codes
+    by_date = set(Asset.objects.filter(school=school, updated_at__date__gte=datetime.date(2026, 2, 1),
+                                       updated_at__date__lte=datetime.date(2026, 2, 28)).values_list("code", flat=True))
+    assert by_date <= codes and picked[0].code in by_date
