@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -128,14 +128,29 @@ def value_by_category_widget(request) -> dict | None:
     if not user.has_perm("assets.view_asset") or not user.has_role(*WHOLE_SCHOOL) or not user.school_id:
         return None
     on_books = Asset.objects.filter(school_id=user.school_id).exclude(status=UseStatus.DISPOSED)
-    by_class = list(on_books.values("accounting_class").annotate(value=Sum("original_value"), n=Count("id"))
-                    .order_by("-value"))
-    by_source = list(on_books.values("funding_source").annotate(value=Sum("original_value")).order_by("-value"))
+    # One pass over the cards (100,000: ~100 ms each in SQLite) for the value by class, by source and the
+    # 待入账 count: grouped by both, then added up here (Decimal, exact).
+    groups = on_books.order_by().values("accounting_class", "funding_source").annotate(
+        value=Sum("original_value"), n=Count("id"), pending=Count("id", filter=Q(booking=Asset.Booking.PENDING)))
+    classes_seen: dict = {}
+    sources_seen: dict = {}
+    pending = 0
+    for g in groups:
+        value = g["value"] or Decimal("0")
+        row = classes_seen.setdefault(g["accounting_class"], {"accounting_class": g["accounting_class"],
+                                                               "value": Decimal("0"), "n": 0})
+        row["value"] += value
+        row["n"] += g["n"]
+        row = sources_seen.setdefault(g["funding_source"], {"funding_source": g["funding_source"],
+                                                            "value": Decimal("0")})
+        row["value"] += value
+        pending += g["pending"]
+    by_class = sorted(classes_seen.values(), key=lambda r: (-r["value"], str(r["accounting_class"])))
+    by_source = sorted(sources_seen.values(), key=lambda r: (-r["value"], str(r["funding_source"])))
     from .choices import AccountingClass, FundingSource
 
     klass = dict(AccountingClass.choices)
     source = dict(FundingSource.choices)
-    pending = on_books.filter(booking=Asset.Booking.PENDING).count()
     overdue = loans_overdue(user.school_id).count()
     disposals = AssetDisposal.objects.filter(school_id=user.school_id, status__in=(
         AssetDisposal.Status.SUBMITTED, AssetDisposal.Status.APPROVED)).count()
