@@ -83,22 +83,6 @@ def _quote(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-def match_expression(fields, value: str, key: str | None) -> str | None:
-    """The FTS5 query finding every row where a plain field contains ``value`` or the pinyin keys
-    contain ``key`` (None: the keys are not searched); None when the index cannot answer it."""
-    plain = [f for f in fields if f != "search_keys"]
-    parts = []
-    if plain:
-        if len(value) < MIN_TERM:
-            return None
-        parts.append("{" + " ".join(plain) + "} : " + _quote(value))
-    if "search_keys" in fields and key is not None:
-        if len(key) < MIN_TERM:
-            return None
-        parts.append("{search_keys} : " + _quote(key))
-    return " OR ".join(parts) or None
-
-
 def _same_tokens(a: str, b: str) -> bool:
     """Whether the indexes fold ``a`` and ``b`` to the same tokens (both fold ASCII case)."""
     return a == b or (a.isascii() and b.isascii() and a.lower() == b.lower())
