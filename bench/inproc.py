@@ -156,12 +156,15 @@ def _import_rows(n: int, *, school, seed: int = 7):
 
 
 def import_(n: int, xlsx: str) -> dict:
-    """Mirror ``run_import``: validate outside any transaction, then the write in one transaction."""
-    from django.db import transaction
+    """``run_import`` of a new file of ``n`` students, each phase timed (``PeakPerPhase``)."""
 
     from houqin.core import excel
     from houqin.core.entities import registry
-    from houqin.core.importing import MAX_IMPORT_ROWS, prepare_write, template_columns, validate
+    from houqin.core.importing import (
+        MAX_IMPORT_ROWS,
+        run_import,
+        template_columns,
+    )
     from houqin.org.models import Student
 
     entity = registry[Student]
@@ -185,32 +188,37 @@ def import_(n: int, xlsx: str) -> dict:
     del sheet
     read_peak_kb = _vm("VmHWM")
 
-    _reset_peak()
-    t0 = time.perf_counter()
-    result, new, changed = validate(entity, xlsx, actor=user, school=school)
-    validate_s = time.perf_counter() - t0
-    validate_peak_kb = _vm("VmHWM")
+    phases = PeakPerPhase()
+    result = run_import(entity, xlsx, actor=user, school=school, commit=True, timings=phases)
     problems = [f"row {p.row} {p.column}: {p.message}" for p in result.problems[:5]]
-    write_s = prepare_s = None
-    if result.ok:
-        _reset_peak()
-        t0 = time.perf_counter()
-        prepare_write(entity, new=new, changed=changed)  # as run_import: before the transaction
-        prepare_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        with transaction.atomic():  # IMMEDIATE: the write lock is held from BEGIN to COMMIT
-            entity.import_write(new=new, changed=changed, actor=user, school=school, result=result)
-        write_s = time.perf_counter() - t0
-    write_peak_kb = _vm("VmHWM")
+    validate_s, prepare_s, write_s = phases.get("validate"), phases.get("prepare"), phases.get("write")
+    validate_peak_kb = phases.peak_kb.get("validate", 0)
+    write_peak_kb = max(phases.peak_kb.get("prepare", 0), phases.peak_kb.get("write", 0))
     after = Student.objects.filter(school=school).count()
     return {
         "rows": n, "xlsx_bytes": size, "build_s": build_s, "read_s": read_s, "read_rows": read_rows,
-        "validate_s": validate_s, "prepare_s": prepare_s, "write_s": write_s, "created": result.created, "updated": result.updated,
+        "validate_s": validate_s, "prepare_s": prepare_s, "write_s": write_s,
+        "checkpoint_s": phases.get("checkpoint"), "analyze_s": phases.get("analyze"), "created": result.created, "updated": result.updated,
         "problems": len(result.problems), "first_problems": problems, "students_before": before,
         "students_after": after, "rss_before_kb": base_kb, "read_peak_kb": read_peak_kb,
         "validate_peak_kb": validate_peak_kb, "write_peak_kb": write_peak_kb, "peak_reset": peak_reset,
         "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     }
+
+
+class PeakPerPhase(dict):
+    """``run_import``'s ``timings``: each phase's seconds, and in ``peak_kb`` the process's peak RSS during it
+    (VmHWM, reset as each phase ends)."""
+
+    def __init__(self):
+        super().__init__()
+        self.peak_kb: dict[str, int] = {}
+        _reset_peak()
+
+    def __setitem__(self, phase, seconds):
+        super().__setitem__(phase, seconds)
+        self.peak_kb[phase] = _vm("VmHWM")
+        _reset_peak()
 
 
 def cleanup(prefix: str) -> dict:

@@ -5,12 +5,13 @@ import decimal
 import enum
 import uuid
 from contextvars import ContextVar
-from operator import is_
+from itertools import chain, repeat
+from operator import attrgetter, is_, itemgetter
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
-from .bulk import Ready, values_getter
+from .bulk import Ready, values_getter, values_of
 from .models import AuditEntry
 
 _request_id: ContextVar[str] = ContextVar("houqin_request_id", default="")
@@ -93,8 +94,12 @@ def audit_bulk(entries: list[tuple[models.Model, str, dict | None, dict | None]]
     """Bulk audit entries (imports): one per row, sharing the current request id. An entry's ``after`` may be
     ``SNAPSHOT``: ``serialize_for_audit(obj)`` as the object is now (taken from ``prepare_snapshots`` when
     that was worked out before the transaction and the object has not changed since)."""
-    from .bulk import insert_rows
+    from .bulk import insert_columns, insert_rows
 
+    columns = _prepared_columns(entries, actor=actor, message=message)
+    if columns is not None:
+        insert_columns(AuditEntry, columns, len(entries))
+        return
     insert_rows(AuditEntry, audit_rows(entries, actor=actor, message=message))
 
 
@@ -156,7 +161,7 @@ def prepare_snapshots(objs: list) -> None:
     probes = {a: datetime.datetime(1901, 2, 3, 4, 5, 6, tzinfo=datetime.UTC) for a in (
         f.attname for f in meta.concrete_fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))}
     probes[key] = -7_654_321
-    rows = [get(obj) for obj in objs]
+    rows = values_of(model, _attnames, objs)
     # A value that could change in place (a list, a dict) is read in the write: such rows are not prepared.
     mutable = {kind for kind in {type(v) for values in rows for v in values} if not _immutable(kind)}
     for obj, values in zip(objs, rows, strict=True):
@@ -200,6 +205,63 @@ def _prepared_snapshot(obj, plans: dict):
     if type(key) is not int or not all(map(is_, plan[1](obj), values)):
         return None
     return text_repr, Ready(f"{head}{key}{tail}")
+
+
+def _prepared_columns(entries, *, actor, message="") -> dict | None:
+    """The columns of ``insert_columns`` for ``entries`` when every one is the entry of a new record of one type
+    with the snapshot ``prepare_snapshots`` worked out (``after`` is ``SNAPSHOT``, no ``before``, one action that
+    is not an update) and every record's fields are still the very same values: per column, what ``audit_rows``
+    would give, made without a dict per row — the check is one pass over all the values, the per-row work a
+    join of the JSON text around the key (1.7 s of the 6.5 s write at 100,000 students as rows). None: any
+    other case, for ``audit_rows``."""
+    from . import bulk
+
+    if len(entries) < bulk.SET_BASED_TRIGGERS_FROM:
+        return None
+    obj0, action, _before, _after = entries[0]
+    kind = type(obj0)
+    objs = list(map(itemgetter(0), entries))
+    if (action == AuditEntry.Action.UPDATE or set(map(type, objs)) != {kind}
+            or set(map(itemgetter(1), entries)) != {action}
+            or not all(map(is_, map(itemgetter(2), entries), repeat(None)))
+            or not all(map(is_, map(itemgetter(3), entries), repeat(SNAPSHOT)))):
+        return None
+    plan = _snapshot_plan(kind)
+    if plan is None:
+        return None
+    attnames, _get, _key_name, key = plan
+    states = list(map(attrgetter("__dict__"), objs))
+    found = [state.get(PREPARED_SNAPSHOT) for state in states]
+    if any(f is None or f[1] is None for f in found):
+        return None
+    keys = [state.get(key) for state in states]
+    if not all(map(is_, map(type, keys), repeat(int))):
+        return None
+    then = chain.from_iterable(map(itemgetter(0), found))
+    if not all(map(is_, chain.from_iterable(bulk.values_of(kind, attnames, objs)), then)):
+        return None  # a field changed since (or a value was replaced by an equal one): entry by entry
+    for state in states:
+        del state[PREPARED_SNAPSHOT]
+    if actor is not None and not getattr(actor, "pk", None):
+        actor = None  # AnonymousUser
+    if hasattr(obj0, "school_id"):
+        school = [school_id for (school_id,) in bulk.values_of(kind, ["school_id"], objs)]
+    else:
+        school = bulk.same(AuditEntry, "school_id", None)
+    return {
+        "school_id": school,
+        "content_type_id": bulk.same(AuditEntry, "content_type_id",
+                                     ContentType.objects.get_for_model(obj0, for_concrete_model=False).pk),
+        "object_id": list(map(str, keys)),
+        "object_repr": list(map(itemgetter(1), found)),
+        "action": bulk.same(AuditEntry, "action", action),
+        "before": bulk.same(AuditEntry, "before", None),
+        "after": bulk.ReadyColumn([f"{head}{k}{tail}" for (_v, _r, head, tail), k in zip(found, keys, strict=True)]),
+        "changed_fields": bulk.same(AuditEntry, "changed_fields", []),
+        "actor_id": bulk.same(AuditEntry, "actor_id", actor.pk if actor is not None else None),
+        "request_id": bulk.same(AuditEntry, "request_id", current_request_id()),
+        "message": bulk.same(AuditEntry, "message", str(message)[:500]),
+    }
 
 
 def audit_rows(entries, *, actor, message="") -> list[dict]:

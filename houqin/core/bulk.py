@@ -23,7 +23,8 @@ import decimal
 import re
 import sqlite3
 from contextlib import contextmanager
-from operator import attrgetter, itemgetter
+from itertools import chain
+from operator import attrgetter, is_, itemgetter
 
 from django.db import connections, models, router, transaction
 from django.db.backends.base.operations import BaseDatabaseOperations
@@ -128,6 +129,31 @@ def values_getter(model, attnames: list):
     return get
 
 
+def values_of(model, attnames: list, objs: list) -> list[tuple]:
+    """``list(map(values_getter(model, attnames), objs))``, read straight from the instances' ``__dict__`` in one
+    C-level pass where every attribute is Django's plain one and loaded on every object (a Python call per
+    object: 0.1 s at 100k rows)."""
+    if attnames and all(type(getattr(model, a, None)) in (DeferredAttribute, ForeignKeyDeferredAttribute)
+                        for a in attnames):
+        fast = itemgetter(*attnames)
+        try:
+            values = list(map(fast, map(attrgetter("__dict__"), objs)))
+        except KeyError:  # a deferred field somewhere: read as attrgetter would
+            pass
+        else:
+            return values if len(attnames) > 1 else [(v,) for v in values]
+    return list(map(values_getter(model, attnames), objs))
+
+
+class ReadyColumn:
+    """A column of ``insert_columns`` already in its database form (e.g. audit entries' JSON texts)."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: list):
+        self.values = values
+
+
 class _PerRow:
     """A default made anew for every row (a callable default)."""
 
@@ -229,12 +255,18 @@ def bulk_insert(model, objs: list, *, batch_size: int = 1000) -> list:
     # auto_now and auto_now_add: the same stamp for every row (bulk_create's pre_save sets both).
     stamps = {f.attname: _Same(f.get_db_prep_save(now, connection)) for f in fields
               if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)}
-    related_ok = _related_checker(meta)
-    for obj in objs:
+    prepared = _take_batch(model, objs, using) if connection.in_atomic_block else None
+    if prepared is not None and prepared[1] is True:  # nothing changed since: the related keys were checked then
         for attname in stamps:
-            setattr(obj, attname, now)
-        if not related_ok(obj):
-            obj._prepare_related_fields_for_save(operation_name="bulk_insert")
+            for obj in objs:
+                obj.__dict__[attname] = now  # a DeferredAttribute (_take_batch): what setattr does
+    else:
+        related_ok = _related_checker(meta)
+        for obj in objs:
+            for attname in stamps:
+                setattr(obj, attname, now)
+            if not related_ok(obj):
+                obj._prepare_related_fields_for_save(operation_name="bulk_insert")
     converters = [stamps.get(f.attname) or _converter(f, connection) for f in fields]
     ready = [_ready_types(f) for f in fields]
     per_row = len(fields)
@@ -243,16 +275,25 @@ def bulk_insert(model, objs: list, *, batch_size: int = 1000) -> list:
     head = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) VALUES "  # noqa: S608 - names from the model
     row_sql = "(" + ", ".join(["%s"] * per_row) + ")"
     pk = meta.pk
-    with set_based_triggers(model, using, objs) as inserted, connection.cursor() as cursor:
+    with set_based_triggers(model, using, objs, prepared=prepared) as inserted, connection.cursor() as cursor:
         if connection.in_atomic_block:
             # One prepared statement for every row (a multi-row statement is re-parsed for its placeholders
             # each time: 2 s at 100k rows). In a write transaction nobody else inserts: the rows after the
             # largest key are ours, their keys increasing in the order they were inserted.
             cursor.execute(f"SELECT max({qn(pk.column)}) FROM {qn(meta.db_table)}")  # noqa: S608 - names from the model
             (largest,) = cursor.fetchone()
+            columns = None
+            if prepared is not None and prepared[1] is True and prepared[0].columns is not None:
+                columns = [stamps[f.attname] if f.attname in stamps else prepared[0].columns[f.attname]
+                           for f in fields]
             for start in range(0, len(objs), 10 * batch):
-                cursor.executemany(head + row_sql, _column_values(objs[start:start + 10 * batch], fields, converters,
-                                                                 ready))
+                end = min(len(objs), start + 10 * batch)
+                if columns is not None:  # worked out before the transaction (prepare_insert)
+                    rows = list(zip(*[[c.value] * (end - start) if isinstance(c, _Same) else c[start:end]
+                                      for c in columns], strict=True))
+                else:
+                    rows = _column_values(objs[start:end], fields, converters, ready)
+                cursor.executemany(head + row_sql, rows)
             cursor.execute(f"SELECT {qn(pk.column)} FROM {qn(meta.db_table)} WHERE {qn(pk.column)} > %s "  # noqa: S608
                            f"ORDER BY {qn(pk.column)}", [largest if largest is not None else -(1 << 63)])
             keys = [value for (value,) in cursor.fetchall()]
@@ -378,13 +419,13 @@ def _counted(cursor, target: str, pk_column: str, statement: str, keys: list) ->
 
 
 @contextmanager
-def set_based_triggers(model, using: str, objs: list, *, counts_only: bool = False):
+def set_based_triggers(model, using: str, objs: list, *, counts_only: bool = False, prepared=None):
     """Around the insert of ``objs`` (the block appends their primary keys to the list it is given): inside a
     transaction on SQLite, the table's simple insert triggers (``insert_triggers``) and counting triggers
     (``count_triggers``) are dropped for the block and, at its end, run once for all the rows inserted and
     created again with their own SQL — all in one savepoint, so an error leaves the triggers and the rows as
-    they were. A trigger's values worked out before the transaction (``prepare_insert_triggers``) are used for
-    the rows whose columns are still what they were then. Elsewhere, or for fewer than
+    they were. A trigger's values worked out before the transaction (``prepare_insert``; ``prepared``: what
+    ``_take_batch`` gave) are used for the rows whose columns are still what they were then. Elsewhere, or for fewer than
     ``SET_BASED_TRIGGERS_FROM`` rows, the triggers run per row. ``counts_only``: ``objs`` are plain rows
     (``insert_rows``), only the counting triggers are set-based. The block is told whether it must give the
     keys (``pks`` is not None)."""
@@ -402,24 +443,128 @@ def set_based_triggers(model, using: str, objs: list, *, counts_only: bool = Fal
         yield pks
         for _name, sql, insert, head, _values in triggers:
             todo = []
-            prepared = _prepared_rows(sql, objs, todo, model._meta.pk.attname)
-            if prepared:
-                cursor.executemany(f"{head} VALUES ({', '.join(['%s'] * len(prepared[0]))})", prepared)
+            rows = _prepared_rows(sql, prepared, pks, todo)
+            if rows:
+                cursor.executemany(f"{head} VALUES ({', '.join(['%s'] * len(rows[0]))})", rows)
             for low, high in _ranges(sorted(todo)):
                 cursor.execute(insert, [low, high])
         for _name, _sql, target, pk_column, statement in counters:
             _counted(cursor, target, pk_column, statement, pks)
         for _name, sql, *_rest in [*triggers, *counters]:
             cursor.execute(sql)
-    if triggers:
-        for obj in objs:
-            obj.__dict__.pop(PREPARED, None)
 
 
-# A trigger's values before the transaction -----------------------------------------------------------------
+# The insert worked out before the transaction -----------------------------------------------------------------
 
 _NEW_COLUMN = re.compile(r"\bnew\s*\.\s*[\"`\[]?(\w+)[\"`\]]?", re.IGNORECASE)
-PREPARED = "_insert_trigger_values"  # on each object: {trigger SQL: (columns, their values then, key position, values)}
+PREPARED_BATCH = "_bulk_insert_batch"  # on the first object of a prepared list: its _Batch
+
+
+class _Batch:
+    """What ``prepare_insert`` worked out for a list of objects: ``values`` of ``attnames`` (every concrete field
+    but the key and the ``auto_now`` stamps) per object then; ``columns``: ``{attname: database values}`` for
+    the insert (None: worked out in the transaction); ``triggers``: ``{trigger SQL: (key position, rows of its
+    values without the key)}``."""
+
+    __slots__ = ("objs", "attnames", "values", "columns", "triggers")
+
+    def __init__(self, objs, attnames, values):
+        self.objs, self.attnames, self.values = list(objs), attnames, values
+        self.columns = None
+        self.triggers: dict = {}
+
+
+def prepared_batch(objs: list) -> _Batch | None:
+    """The batch ``prepare_insert`` left on ``objs`` (for tests and the write)."""
+    return objs[0].__dict__.get(PREPARED_BATCH) if objs else None
+
+
+def _take_batch(model, objs: list, using: str):
+    """``(batch, same)`` for ``objs`` from ``prepare_insert``, taken off them: ``same`` is True when every object
+    still holds the very same values (identity: 1.0 never stands for 1.00), else a flag per object. None: not
+    prepared, or prepared for another list."""
+    batch = objs[0].__dict__.pop(PREPARED_BATCH, None)
+    if batch is None or len(batch.objs) != len(objs) or not all(map(is_, batch.objs, objs)):
+        return None
+    now = values_of(model, batch.attnames, objs)
+    if all(map(is_, chain.from_iterable(now), chain.from_iterable(batch.values))):
+        return batch, True
+    return batch, [all(map(is_, a, b)) for a, b in zip(now, batch.values, strict=True)]
+
+
+def _stamped(field) -> bool:
+    return getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+
+
+def prepare_insert(model, objs: list, using: str | None = None) -> None:
+    """Before the write transaction of a large import: work out what ``bulk_insert`` of ``objs`` will write but
+    the row's key and stamps — the rows' values in their database form, and the values the table's insert
+    triggers give their index (``prepare_insert_triggers``) — so the transaction only stores them (the bigram
+    index's values, made of plain SQL, took 5 s at 100k cards; the rows' values and the check of their related
+    records 1 s of the 6 s write at 100k students). ``bulk_insert`` uses them if every value of every object is
+    still the very same one, the trigger values for the objects that are."""
+    if len(objs) < SET_BASED_TRIGGERS_FROM:
+        return
+    using = using or router.db_for_write(model)
+    connection = connections[using]
+    meta = model._meta
+    if not _usable(model, connection) or any(type(o) is not model for o in objs):
+        return
+    fields = [f for f in meta.concrete_fields if not f.primary_key and not _stamped(f)]
+    attnames = [f.attname for f in fields]
+    if not attnames or not all(type(getattr(model, a, None)) in (DeferredAttribute, ForeignKeyDeferredAttribute)
+                               for a in attnames + [f.attname for f in meta.concrete_fields if _stamped(f)]):
+        return
+    values = values_of(model, attnames, objs)
+    batch = _Batch(objs, attnames, values)
+    related_ok = _related_checker(meta)
+    if all(map(related_ok, objs)):
+        columns = list(zip(*values, strict=True))
+        batch.columns = {
+            f.attname: _convert_column(column, _converter(f, connection), _ready_types(f), set(map(type, column)))
+            for f, column in zip(fields, columns, strict=True)}
+    prepare_insert_triggers(model, batch, connection)
+    objs[0].__dict__[PREPARED_BATCH] = batch
+
+
+def prepare_insert_triggers(model, batch: _Batch, connection) -> None:
+    """The values ``model``'s insert triggers would give the index for each object of ``batch`` — every value but
+    the new row's key, which only the insert gives — into ``batch.triggers``. The trigger's own expressions are
+    evaluated in Python where Houqin wrote them (``_in_python``), else by SQLite in a private in-memory database
+    holding the rows' columns under the table's declared types; a trigger whose values read anything but the
+    new row's text columns (another table, a function of the connection) is left to the transaction."""
+    meta = model._meta
+    by_column = {f.column: f for f in meta.concrete_fields}
+    position = {a: i for i, a in enumerate(batch.attnames)}
+    with connection.cursor() as cursor:
+        cursor.execute(f"PRAGMA table_info({connection.ops.quote_name(meta.db_table)})")
+        declared = {row[1]: row[2] for row in cursor.fetchall()}
+    for _name, sql, _insert, _head, values in insert_triggers(connection, meta.db_table):
+        expressions = _split_values(values)
+        key_at = [i for i, e in enumerate(expressions)
+                  if _NEW_COLUMN.fullmatch(e) and _NEW_COLUMN.fullmatch(e).group(1) in (meta.pk.column, "rowid")]
+        others = [e for i, e in enumerate(expressions) if i not in key_at]
+        columns = sorted({c for e in others for c in _NEW_COLUMN.findall(e)})
+        if (len(key_at) != 1 or not others
+                or any(c not in by_column or c == meta.pk.column or type(by_column[c]) not in _STR
+                       or by_column[c].attname not in position for c in columns)):
+            continue
+        picked = itemgetter(*[position[by_column[c].attname] for c in columns])
+        sources = [picked(v) if len(columns) > 1 else (picked(v),) for v in batch.values]
+        if any(v is not None and type(v) is not str for row in sources for v in row):
+            continue
+        computed = _in_python(others, columns, sources, declared)
+        if computed is None:
+            memory = sqlite3.connect(":memory:")
+            try:
+                memory.execute("CREATE TABLE new ({})".format(", ".join(f'"{c}" {declared.get(c, "")}' for c in columns)))
+                memory.executemany(f"INSERT INTO new VALUES ({', '.join('?' * len(columns))})", sources)  # noqa: S608 - no names from outside
+                computed = memory.execute(f"SELECT {', '.join(others)} FROM new ORDER BY rowid").fetchall()  # noqa: S608 - the trigger's own SQL
+            except sqlite3.Error:
+                continue  # the expressions need more than the row: the transaction runs them
+            finally:
+                memory.close()
+        batch.triggers[sql] = (key_at[0], computed)
 
 
 def _split_values(values: str) -> list[str]:
@@ -442,55 +587,6 @@ def _split_values(values: str) -> list[str]:
         current.append(char)
     parts.append("".join(current).strip())
     return parts
-
-
-def prepare_insert_triggers(model, objs: list, using: str | None = None) -> None:
-    """Before the write transaction: work out, for each of ``objs`` (unsaved rows ``bulk_insert`` will insert),
-    the values its table's insert triggers would give their index — every value but the new row's key, which
-    only the insert gives — so the transaction only stores them (the bigram index's values, made of plain
-    SQL, take 5 s at 100k cards). The trigger's own expressions are evaluated by SQLite in a private
-    in-memory database holding the rows' columns under the table's declared types; a trigger whose values
-    read anything but the new row's text columns (another table, a function of the connection) is left to
-    the transaction. ``bulk_insert`` uses a row's values only if its columns are still the same."""
-    if len(objs) < SET_BASED_TRIGGERS_FROM:
-        return
-    using = using or router.db_for_write(model)
-    connection = connections[using]
-    meta = model._meta
-    if connection.vendor != "sqlite" or type(meta.pk) not in _AUTO:
-        return
-    by_column = {f.column: f for f in meta.concrete_fields}
-    with connection.cursor() as cursor:
-        cursor.execute(f"PRAGMA table_info({connection.ops.quote_name(meta.db_table)})")
-        declared = {row[1]: row[2] for row in cursor.fetchall()}
-    for _name, sql, _insert, _head, values in insert_triggers(connection, meta.db_table):
-        expressions = _split_values(values)
-        key_at = [i for i, e in enumerate(expressions)
-                  if _NEW_COLUMN.fullmatch(e) and _NEW_COLUMN.fullmatch(e).group(1) in (meta.pk.column, "rowid")]
-        others = [e for i, e in enumerate(expressions) if i not in key_at]
-        columns = sorted({c for e in others for c in _NEW_COLUMN.findall(e)})
-        if (len(key_at) != 1 or not others
-                or any(c not in by_column or c == meta.pk.column or type(by_column[c]) not in _STR for c in columns)):
-            continue
-        attnames = [by_column[c].attname for c in columns]
-        get = attrgetter(*attnames)
-        sources = [get(obj) if len(attnames) > 1 else (get(obj),) for obj in objs]
-        if any(v is not None and type(v) is not str for row in sources for v in row):
-            continue
-        computed = _in_python(others, columns, sources, declared)
-        if computed is None:
-            memory = sqlite3.connect(":memory:")
-            try:
-                memory.execute("CREATE TABLE new ({})".format(", ".join(f'"{c}" {declared.get(c, "")}' for c in columns)))
-                memory.executemany(f"INSERT INTO new VALUES ({', '.join('?' * len(columns))})", sources)  # noqa: S608 - no names from outside
-                computed = memory.execute(f"SELECT {', '.join(others)} FROM new ORDER BY rowid").fetchall()  # noqa: S608 - the trigger's own SQL
-            except sqlite3.Error:
-                continue  # the expressions need more than the row: the transaction runs them
-            finally:
-                memory.close()
-        at = key_at[0]
-        for obj, source, row in zip(objs, sources, computed, strict=True):
-            obj.__dict__.setdefault(PREPARED, {})[sql] = (attnames, source, at, row)
 
 
 def _text_affinity(declared: str) -> bool:
@@ -531,30 +627,24 @@ def _in_python(expressions: list[str], columns: list[str], sources: list[tuple],
     return rows
 
 
-def _prepared_rows(trigger: str, objs: list, todo: list, key: str) -> list[tuple]:
-    """The rows of the trigger (its SQL) worked out before, key (attribute ``key``) put in, for the objects whose
-    columns are unchanged; the keys of the others are added to ``todo``."""
-    rows = []
-    getters: dict = {}
-    nothing: dict = {}
-    for obj in objs:
-        state = obj.__dict__
-        found = state.get(PREPARED, nothing).get(trigger)
-        if found is None:
-            todo.append(state[key])
-            continue
-        attnames, source, at, values = found
-        get = getters.get(id(attnames))
-        if get is None:
-            get = attrgetter(*attnames)
-            if len(attnames) == 1:
-                get = (lambda one: lambda o: (one(o),))(get)
-            getters[id(attnames)] = get
-        if get(obj) != source:
-            todo.append(state[key])
-            continue
-        rows.append((*values[:at], state[key], *values[at:]))
-    return rows
+def _prepared_rows(trigger: str, prepared, keys: list, todo: list) -> list[tuple]:
+    """The rows of the trigger (its SQL) worked out before (``prepared``: what ``_take_batch`` gave, or None), the
+    key (from ``keys``, the new rows' keys in order) put in, for the objects whose values are unchanged; the keys
+    of the others are added to ``todo``."""
+    found = prepared[0].triggers.get(trigger) if prepared is not None else None
+    if found is None:
+        todo.extend(keys)
+        return []
+    at, values = found
+    same = prepared[1]
+    if at == 0:
+        rows = [(key, *row) for key, row in zip(keys, values, strict=True)]
+    else:
+        rows = [(*row[:at], key, *row[at:]) for key, row in zip(keys, values, strict=True)]
+    if same is True:
+        return rows
+    todo.extend(key for key, ok in zip(keys, same, strict=True) if not ok)
+    return [row for row, ok in zip(rows, same, strict=True) if ok]
 
 
 def _ranges(pks: list[int]) -> list[tuple[int, int]]:
@@ -576,12 +666,48 @@ def insert_rows(model, rows: list[dict], *, as_model: bool = False) -> int:
     without a default), not NULL."""
     if not rows:
         return 0
-    using = router.db_for_write(model)
-    connection = connections[using]
-    meta = model._meta
+    connection = connections[router.db_for_write(model)]
     if not _usable(model, connection):
         model._default_manager.bulk_create([model(**row) for row in rows], batch_size=1000)
         return len(rows)
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    if as_model:  # a callable default is called for every row, as model() does
+        defaults = [_PerRow(f.get_default) if f.has_default() and callable(f.default) else f.get_default()
+                    for f in fields]
+    else:
+        defaults = [f.get_default() if f.has_default() or f.null else None for f in fields]
+    columns = {}
+    for f, default in zip(fields, defaults, strict=True):
+        a = f.attname
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            continue  # stamped by insert_columns
+        if isinstance(default, _PerRow):
+            column = [row[a] if a in row else default.make() for row in rows]
+        elif f.is_relation:
+            n = f.name
+            column = [row[a] if a in row else (row[n].pk if row.get(n) is not None else default) for row in rows]
+        else:
+            column = [row.get(a, default) for row in rows]
+        columns[a] = column
+    return insert_columns(model, columns, len(rows))
+
+
+def same(model, attname: str, value) -> _Same:
+    """A column of ``insert_columns`` holding ``value`` on every row (converted once)."""
+    field = next(f for f in model._meta.concrete_fields if f.attname == attname)
+    return _Same(field.get_db_prep_save(value, connections[router.db_for_write(model)]))
+
+
+def insert_columns(model, columns: dict, count: int) -> int:
+    """Insert ``count`` rows given by column (SQLite, ``_usable``): ``{attname: list of values}`` (a value may be
+    ``Ready``) or ``same(…)``; every concrete field but the key must be given, except the ``auto_now`` and
+    ``auto_now_add`` fields (the time of the call). What ``insert_rows`` does once it has its columns, and
+    what a caller with its values already in columns calls directly (``audit.audit_bulk``)."""
+    if not count:
+        return 0
+    using = router.db_for_write(model)
+    connection = connections[using]
+    meta = model._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     now = timezone.now()
     per_row = len(fields)
@@ -589,51 +715,47 @@ def insert_rows(model, rows: list[dict], *, as_model: bool = False) -> int:
     qn = connection.ops.quote_name
     head = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) VALUES "  # noqa: S608 - names from the model
     row_sql = "(" + ", ".join(["%s"] * per_row) + ")"
-    converters = [_converter(f, connection) for f in fields]
-    ready = [_ready_types(f) for f in fields]
-    stamps = {f.attname: f.get_db_prep_save(now, connection) for f in fields
-              if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)}
-    if as_model:  # a callable default is called for every row, as model() does
-        defaults = [_PerRow(f.get_default) if f.has_default() and callable(f.default) else f.get_default()
-                    for f in fields]
-    else:
-        defaults = [f.get_default() if f.has_default() or f.null else None for f in fields]
+    prepared = []
+    for f in fields:
+        a = f.attname
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            prepared.append(_Same(f.get_db_prep_save(now, connection)))
+            continue
+        column = columns[a]
+        if isinstance(column, _Same):
+            prepared.append(column)
+            continue
+        if isinstance(column, ReadyColumn):
+            column = column.values
+            if len(column) != count:
+                raise ValueError(f"insert_columns: {len(column)} values of {a}, {count} rows")
+            prepared.append(column)
+            continue
+        if len(column) != count:
+            raise ValueError(f"insert_columns: {len(column)} values of {a}, {count} rows")
+        convert = _converter(f, connection)
+        kinds = set(map(type, column))
+        if Ready in kinds:
+            prepared.append([v.value if type(v) is Ready else convert(v) for v in column])
+        else:
+            prepared.append(_convert_column(column, convert, _ready_types(f), kinds))
     pk = qn(meta.pk.column)
-    with set_based_triggers(model, using, rows, counts_only=True) as inserted, connection.cursor() as cursor:
+    with set_based_triggers(model, using, [None] * count, counts_only=True) as inserted, connection.cursor() as cursor:
         if inserted is not None:  # in a write transaction: the rows after the largest key are ours
             cursor.execute(f"SELECT max({pk}) FROM {qn(meta.db_table)}")  # noqa: S608 - names from the model
             (largest,) = cursor.fetchone()
-        for start in range(0, len(rows), batch):
-            chunk = rows[start:start + batch]
-            columns = []
-            for f, convert, types, default in zip(fields, converters, ready, defaults, strict=True):
-                a = f.attname
-                if a in stamps:
-                    columns.append([stamps[a]] * len(chunk))
-                    continue
-                if isinstance(default, _PerRow):
-                    column = [row[a] if a in row else default.make() for row in chunk]
-                elif f.is_relation:
-                    n = f.name
-                    column = [row[a] if a in row else (row[n].pk if row.get(n) is not None else default)
-                              for row in chunk]
-                else:
-                    column = [row.get(a, default) for row in chunk]
-                kinds = set(map(type, column))
-                if Ready in kinds:
-                    column = [v.value if type(v) is Ready else convert(v) for v in column]
-                else:
-                    column = _convert_column(column, convert, types, kinds)
-                columns.append(column)
+        for start in range(0, count, 10 * batch if connection.in_atomic_block else batch):
+            end = min(count, start + (10 * batch if connection.in_atomic_block else batch))
+            chunk = [[c.value] * (end - start) if isinstance(c, _Same) else c[start:end] for c in prepared]
             if connection.in_atomic_block:  # one prepared statement (see bulk_insert)
-                cursor.executemany(head + row_sql, list(zip(*columns, strict=True)))
+                cursor.executemany(head + row_sql, list(zip(*chunk, strict=True)))
             else:
-                params = [value for row in zip(*columns, strict=True) for value in row]
-                cursor.execute(head + ", ".join([row_sql] * len(chunk)), params)
+                params = [value for row in zip(*chunk, strict=True) for value in row]
+                cursor.execute(head + ", ".join([row_sql] * (end - start)), params)
         if inserted is not None:
             cursor.execute(f"SELECT {pk} FROM {qn(meta.db_table)} WHERE {pk} > %s ORDER BY {pk}",  # noqa: S608
                            [largest if largest is not None else -(1 << 63)])
             inserted.extend(value for (value,) in cursor.fetchall())
-            if len(inserted) != len(rows):
-                raise RuntimeError(f"insert_rows: {len(inserted)} new rows in {meta.db_table}, {len(rows)} inserted")
-    return len(rows)
+            if len(inserted) != count:
+                raise RuntimeError(f"insert_columns: {len(inserted)} new rows in {meta.db_table}, {count} inserted")
+    return count

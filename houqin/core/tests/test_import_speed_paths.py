@@ -141,21 +141,21 @@ def test_set_based_triggers_are_restored_and_an_error_undoes_everything(school):
 
 def test_trigger_values_worked_out_before_the_transaction_are_the_triggers_own(school):
     objs = _students(school, "P", ROWS)
-    bulk.prepare_insert_triggers(Student, objs)
-    prepared = [dict(o.__dict__[bulk.PREPARED]) for o in objs]
-    assert prepared[0]  # the trigram (and bigram) triggers
+    bulk.prepare_insert(Student, objs)
+    prepared = dict(bulk.prepared_batch(objs).triggers)
+    assert prepared  # the trigram (and bigram) triggers
     objs[3].name = "改过的名字"  # changed after: its values come from the trigger in the transaction
     with transaction.atomic():
         bulk.bulk_insert(Student, objs)
-    assert bulk.PREPARED not in objs[0].__dict__
+    assert bulk.prepared_batch(objs) is None
     triggers = bulk.insert_triggers(connection, "org_student")
     with connection.cursor() as cursor:
         for _name, sql, _insert, _head, values in triggers:
             cursor.execute(f"SELECT {values} FROM org_student AS new WHERE new.id BETWEEN %s AND %s "  # noqa: S608
                            "ORDER BY new.id", [objs[0].pk, objs[-1].pk])
             in_database = cursor.fetchall()
-            for obj, row, found in zip(objs, in_database, prepared, strict=True):
-                _attnames, _source, at, values_then = found[sql]
+            at, rows_then = prepared[sql]
+            for obj, row, values_then in zip(objs, in_database, rows_then, strict=True):
                 if obj is not objs[3]:
                     assert (*values_then[:at], obj.pk, *values_then[at:]) == tuple(row)
         cursor.execute("SELECT name FROM org_student_fts WHERE rowid = %s", [objs[3].pk])
@@ -355,16 +355,16 @@ def test_trigger_values_are_worked_out_in_python_without_sqlite(school, monkeypa
         raise AssertionError("the values were to be worked out in Python")
 
     monkeypatch.setattr(bulk.sqlite3, "connect", no_sqlite)
-    bulk.prepare_insert_triggers(Student, objs)
+    bulk.prepare_insert(Student, objs)
     monkeypatch.undo()
-    prepared = [dict(o.__dict__[bulk.PREPARED]) for o in objs]
-    assert len(prepared[0]) == 2  # the trigram and the bigram trigger
+    prepared = dict(bulk.prepared_batch(objs).triggers)
+    assert len(prepared) == 2  # the trigram and the bigram trigger
     with transaction.atomic():
         bulk.bulk_insert(Student, objs)
     with connection.cursor() as cursor:
         for _name, sql, _insert, _head, values in bulk.insert_triggers(connection, "org_student"):
             cursor.execute(f"SELECT {values} FROM org_student AS new WHERE new.id BETWEEN %s AND %s "  # noqa: S608
                            "ORDER BY new.id", [objs[0].pk, objs[-1].pk])
-            for obj, row, found in zip(objs, cursor.fetchall(), prepared, strict=True):
-                _attnames, _source, at, values_then = found[sql]
+            at, rows_then = prepared[sql]
+            for obj, row, values_then in zip(objs, cursor.fetchall(), rows_then, strict=True):
                 assert (*values_then[:at], obj.pk, *values_then[at:]) == tuple(row)
