@@ -368,3 +368,99 @@ def test_trigger_values_are_worked_out_in_python_without_sqlite(school, monkeypa
             at, rows_then = prepared[sql]
             for obj, row, values_then in zip(objs, cursor.fetchall(), rows_then, strict=True):
                 assert (*values_then[:at], obj.pk, *values_then[at:]) == tuple(row)
+
+
+def test_an_unchanged_prepared_list_is_inserted_from_its_prepared_values(school, monkeypatch):
+    """``prepare_insert`` worked out every value: the write converts nothing (``_column_values`` is not called),
+    and the rows stored are those the plain insert stores."""
+    objs = _students(school, "U", ROWS)
+    plain = _students(school, "V", ROWS)
+    bulk.prepare_insert(Student, objs)
+    assert bulk.prepared_batch(objs).columns is not None
+
+    def no_conversion(*args, **kwargs):
+        raise AssertionError("the values were to come from prepare_insert")
+
+    with monkeypatch.context() as m, transaction.atomic():
+        m.setattr(bulk, "_column_values", no_conversion)
+        bulk.bulk_insert(Student, objs)
+    with transaction.atomic():
+        bulk.bulk_insert(Student, plain)
+    fields = [f.attname for f in Student._meta.concrete_fields if f.attname not in ("id", "created_at", "updated_at")]
+    stored = list(Student.objects.filter(pk__in=[o.pk for o in objs]).order_by("pk").values_list(*fields))
+    stored_plain = list(Student.objects.filter(pk__in=[o.pk for o in plain]).order_by("pk").values_list(*fields))
+    at = fields.index("student_no")
+    assert [r[:at] + r[at + 1:] for r in stored] == [r[:at] + r[at + 1:] for r in stored_plain]
+    assert [r[at] for r in stored] == [o.student_no for o in objs]
+    assert all(o.created_at is not None and o.pk for o in objs)
+
+
+def test_a_value_replaced_by_an_equal_one_is_converted_again(school, monkeypatch):
+    """Values are compared by identity (1.0 never stands for 1.00): a name replaced by an equal text after the
+    preparation makes the write convert the rows itself."""
+    objs = _students(school, "E", ROWS)
+    bulk.prepare_insert(Student, objs)
+    objs[7].name = "".join(list(objs[7].name))
+    assert objs[7].name is not bulk.prepared_batch(objs).values[7][bulk.prepared_batch(objs).attnames.index("name")]
+    calls = []
+    convert = bulk._column_values
+
+    def spy(*args, **kwargs):
+        calls.append(1)
+        return convert(*args, **kwargs)
+
+    monkeypatch.setattr(bulk, "_column_values", spy)
+    with transaction.atomic():
+        bulk.bulk_insert(Student, objs)
+    assert calls  # equal is not enough
+    assert Student.objects.get(pk=objs[7].pk).name == objs[7].name
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM org_student_fts WHERE rowid = %s", [objs[7].pk])
+        assert cursor.fetchone()[0] == objs[7].name
+
+
+def test_a_large_import_takes_the_column_paths_and_times_its_phases(personas, school, monkeypatch):
+    """The 100k-row paths are the ones a large import runs: the audit entries go in by column, the rows from
+    the prepared batch; the cycle collector is off while it runs and on again after; ``timings`` has each phase."""
+    import gc
+
+    from houqin.core import audit
+
+    taken, collector = [], []
+    columns = audit._prepared_columns
+
+    def spy(*args, **kwargs):
+        found = columns(*args, **kwargs)
+        taken.append(found is not None)
+        collector.append(gc.isenabled())
+        return found
+
+    monkeypatch.setattr(audit, "_prepared_columns", spy)
+    timings: dict = {}
+    sid = transaction.savepoint()
+    try:
+        result = run_import(registry[Student], _xlsx(school, ROWS), actor=personas["logistics_director"],
+                            school=school, commit=True, timings=timings)
+    finally:
+        transaction.savepoint_rollback(sid)
+    assert result.ok and result.created == ROWS
+    assert taken == [True] and collector == [False] and gc.isenabled()
+    assert {"validate", "prepare", "write", "analyze"} <= set(timings)
+    assert all(seconds >= 0 for seconds in timings.values())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_checkpoint_runs_after_the_transaction_and_the_setting_is_restored():
+    from houqin.core.importing import checkpoint_after
+
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        (before,) = cursor.fetchone()
+    timings: dict = {}
+    with checkpoint_after(Student, timings), connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        assert cursor.fetchone()[0] == 0  # no checkpoint inside the commit
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        assert cursor.fetchone()[0] == before
+    assert timings["checkpoint"] >= 0
