@@ -19,7 +19,6 @@ The request side reuses bench/run.py (students) as it is; only the asset-specifi
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
 import json
 import random
@@ -34,6 +33,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.inproc import PeakPerPhase, _reset_peak, _vm  # noqa: E402
 from bench.run import (  # noqa: E402
     BENCH,
     ROOT,
@@ -96,18 +96,6 @@ def _director():
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.select_related("school").get(username=USERNAME)
-
-
-def _vm(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    return 0
-
-
-def _reset_peak() -> None:
-    with contextlib.suppress(OSError):
-        Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM (Linux >= 4.0)
 
 
 def prepare() -> dict:
@@ -176,21 +164,12 @@ def _import_rows(n: int, *, school, seed: int = 11):
 
 
 def import_(n: int, xlsx: str) -> dict:
-    """Mirror ``core.importing.run_import`` for the card entity: validate, write in one transaction, ANALYZE."""
-    from django.db import transaction
-
+    """``run_import`` of a new file of ``n`` cards, each phase timed (``inproc.PeakPerPhase``)."""
     from houqin.assets import importing as asset_importing
     from houqin.assets.models import Asset, AssetMovement
     from houqin.core import excel
     from houqin.core.entities import registry
-    from houqin.core.importing import (
-        ANALYZE_AFTER_ROWS,
-        MAX_IMPORT_ROWS,
-        analyze_after_import,
-        prepare_write,
-        template_columns,
-        validate,
-    )
+    from houqin.core.importing import MAX_IMPORT_ROWS, run_import, template_columns
 
     entity = registry[Asset]
     user = _director()
@@ -219,30 +198,16 @@ def import_(n: int, xlsx: str) -> dict:
     read_peak_kb = _vm("VmHWM")
 
     asset_importing._RUN.set(None)  # as the import view does before each file
-    _reset_peak()
-    t0 = time.perf_counter()
-    result, new, changed = validate(entity, xlsx, actor=user, school=school)
-    validate_s = time.perf_counter() - t0
-    validate_peak_kb = _vm("VmHWM")
+    phases = PeakPerPhase()
+    result = run_import(entity, xlsx, actor=user, school=school, commit=True, timings=phases)
     problems = [f"row {p.row} {p.column}: {p.message}" for p in result.problems[:5]]
-    write_s = analyze_s = prepare_s = None
-    if result.ok:
-        _reset_peak()
-        t0 = time.perf_counter()
-        prepare_write(entity, new=new, changed=changed)  # as run_import: before the transaction
-        prepare_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        with transaction.atomic():  # IMMEDIATE: the write lock is held from BEGIN to COMMIT
-            entity.import_write(new=new, changed=changed, actor=user, school=school, result=result)
-        write_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        if len(new) >= ANALYZE_AFTER_ROWS:
-            analyze_after_import(entity.model)
-        analyze_s = time.perf_counter() - t0
-    write_peak_kb = _vm("VmHWM")
+    validate_s, prepare_s, write_s = phases.get("validate"), phases.get("prepare"), phases.get("write")
+    checkpoint_s, analyze_s = phases.get("checkpoint"), phases.get("analyze")
+    validate_peak_kb = phases.peak_kb.get("validate", 0)
+    write_peak_kb = max(phases.peak_kb.get("prepare", 0), phases.peak_kb.get("write", 0))
     return {
         "rows": n, "xlsx_bytes": size, "build_s": build_s, "read_s": read_s, "validate_s": validate_s,
-        "prepare_s": prepare_s, "write_s": write_s, "analyze_s": analyze_s, "created": result.created, "updated": result.updated,
+        "prepare_s": prepare_s, "write_s": write_s, "checkpoint_s": checkpoint_s, "analyze_s": analyze_s, "created": result.created, "updated": result.updated,
         "problems": len(result.problems), "first_problems": problems, "notes": [str(x)[:200] for x in result.notes[:3]],
         "assets_before": before, "assets_after": Asset.objects.filter(school=school).count(),
         "movements_added": AssetMovement.objects.filter(school=school).count() - moves_before,
@@ -559,10 +524,10 @@ def report(r: dict) -> str:
         met = im["write_s"] is not None and total <= GOALS["import_s"] and im["write_s"] <= GOALS["write_s"]
         lines += [
             "| rows | file MB | read_sheet s | validate s (incl. read) | prepare s (before the lock) | write s (lock held) "
-            "| total s | ANALYZE s | peak RSS MB (read / validate / write) | goals | met |",
+            "| total s | after the lock: checkpoint / ANALYZE s | peak RSS MB (read / validate / write) | goals | met |",
             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | :---: |",
             f"| {im['rows']:,} | {im['xlsx_bytes'] / 1e6:.1f} | {im['read_s']:.1f} | {im['validate_s']:.1f} | "
-            f"{im.get('prepare_s') or 0:.1f} | {im['write_s'] or 0:.1f} | {total:.1f} | {im['analyze_s'] or 0:.1f} | {im['read_peak_kb'] / 1024:.0f} / "
+            f"{im.get('prepare_s') or 0:.1f} | {im['write_s'] or 0:.1f} | {total:.1f} | {im.get('checkpoint_s') or 0:.1f} / {im['analyze_s'] or 0:.1f} | {im['read_peak_kb'] / 1024:.0f} / "
             f"{im['validate_peak_kb'] / 1024:.0f} / {im['write_peak_kb'] / 1024:.0f} | total ≤ {GOALS['import_s']:g} s, "
             f"write ≤ {GOALS['write_s']:g} s | {ok(met)} |",
             "",

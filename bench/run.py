@@ -477,8 +477,8 @@ def report(r: dict) -> str:
         lines.append(f"Export failed: {ex.get('error')}")
 
     im = r.get("import")
-    lines += ["", "## Import (in-process on a copy of the database: `validate`, then `import_write` in one "
-                  "transaction, as `run_import` does)", ""]
+    lines += ["", "## Import (in-process on a copy of the database: `run_import` with its phases timed — `validate`, "
+                  "`prepare` before the lock, `import_write` in one transaction, then the WAL checkpoint and ANALYZE)", ""]
     if im:
         total = im["validate_s"] + (im.get("prepare_s") or 0) + (im["write_s"] or 0)
         lines += [

@@ -161,7 +161,12 @@ def prepare_snapshots(objs: list) -> None:
     probes = {a: datetime.datetime(1901, 2, 3, 4, 5, 6, tzinfo=datetime.UTC) for a in (
         f.attname for f in meta.concrete_fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))}
     probes[key] = -7_654_321
-    rows = values_of(model, _attnames, objs)
+    batch = bulk.prepared_batch(objs)  # the same tuples as the insert's (_prepared_columns)
+    if (batch is not None and batch.attnames == _attnames and len(batch.objs) == len(objs)
+            and all(map(is_, batch.objs, objs))):
+        rows = batch.values
+    else:
+        rows = values_of(model, _attnames, objs)
     # A value that could change in place (a list, a dict) is read in the write: such rows are not prepared.
     mutable = {kind for kind in {type(v) for values in rows for v in values} if not _immutable(kind)}
     for obj, values in zip(objs, rows, strict=True):
@@ -237,9 +242,13 @@ def _prepared_columns(entries, *, actor, message="") -> dict | None:
     keys = [state.get(key) for state in states]
     if not all(map(is_, map(type, keys), repeat(int))):
         return None
-    then = chain.from_iterable(map(itemgetter(0), found))
-    if not all(map(is_, chain.from_iterable(bulk.values_of(kind, attnames, objs)), then)):
-        return None  # a field changed since (or a value was replaced by an equal one): entry by entry
+    # The snapshots were made of the very values the rows were inserted with (bulk_insert took them from the
+    # same preparation): what the audit records is what was written. Else each record must still hold them.
+    inserted = bulk.inserted_values(objs)
+    if inserted is None or not all(map(is_, map(itemgetter(0), found), inserted)):
+        then = chain.from_iterable(map(itemgetter(0), found))
+        if not all(map(is_, chain.from_iterable(bulk.values_of(kind, attnames, objs)), then)):
+            return None  # a field changed since (or a value was replaced by an equal one): entry by entry
     for state in states:
         del state[PREPARED_SNAPSHOT]
     if actor is not None and not getattr(actor, "pk", None):

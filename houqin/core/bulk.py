@@ -312,7 +312,21 @@ def bulk_insert(model, objs: list, *, batch_size: int = 1000) -> list:
             obj._state.db = using
         if inserted is not None:
             inserted.extend(keys)
+    if columns is not None:
+        objs[0].__dict__[INSERTED_AS_PREPARED] = (prepared[0].objs, prepared[0].values)
     return objs
+
+
+def inserted_values(objs: list) -> list[tuple] | None:
+    """The values (``_Batch.values``: a tuple per object) ``objs`` — the very list, in order — were inserted with by
+    ``bulk_insert`` from ``prepare_insert``'s batch, every object unchanged then; the mark is taken off. None: not
+    inserted so. A caller recording what was written (``audit._prepared_columns``) need not read them again."""
+    if not objs:
+        return None
+    marked = objs[0].__dict__.pop(INSERTED_AS_PREPARED, None)
+    if marked is None or len(marked[0]) != len(objs) or not all(map(is_, marked[0], objs)):
+        return None
+    return marked[1]
 
 
 # Search-index triggers, set-based ------------------------------------------------------------------
@@ -458,6 +472,7 @@ def set_based_triggers(model, using: str, objs: list, *, counts_only: bool = Fal
 
 _NEW_COLUMN = re.compile(r"\bnew\s*\.\s*[\"`\[]?(\w+)[\"`\]]?", re.IGNORECASE)
 PREPARED_BATCH = "_bulk_insert_batch"  # on the first object of a prepared list: its _Batch
+INSERTED_AS_PREPARED = "_bulk_inserted_as_prepared"  # on the first object of a list inserted from its _Batch
 
 
 class _Batch:

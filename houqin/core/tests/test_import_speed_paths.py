@@ -464,3 +464,24 @@ def test_the_checkpoint_runs_after_the_transaction_and_the_setting_is_restored()
         cursor.execute("PRAGMA wal_autocheckpoint")
         assert cursor.fetchone()[0] == before
     assert timings["checkpoint"] >= 0
+
+
+def test_the_audit_of_rows_inserted_from_the_preparation_records_what_was_written(personas, school):
+    """Rows bulk_insert took from prepare_insert's batch are audited with the values they were inserted with —
+    the row in the database — without reading every field again, even if an object is changed afterwards
+    without being saved."""
+    from houqin.core import audit
+
+    objs = _students(school, "W", ROWS)
+    bulk.prepare_insert(Student, objs)
+    audit.prepare_snapshots(objs)
+    with transaction.atomic():
+        bulk.bulk_insert(Student, objs)
+        objs[4].name = "没有保存的名字"
+        audit.audit_bulk([(o, AuditEntry.Action.IMPORT, None, audit.SNAPSHOT) for o in objs],
+                         actor=personas["logistics_director"], message="x")
+    stored = Student.objects.get(pk=objs[4].pk)
+    entry = AuditEntry.objects.get(content_type=ContentType.objects.get_for_model(Student), object_id=str(objs[4].pk))
+    assert entry.after["name"] == stored.name != "没有保存的名字"
+    assert entry.after == audit.serialize_for_audit(stored)
+    assert bulk.INSERTED_AS_PREPARED not in objs[0].__dict__
