@@ -146,19 +146,21 @@ def _reader(field, model):
 
 def _datetime_reader(field, name):
     """DRF's ``DateTimeField.to_representation`` of an aware datetime in ISO 8601 (what a row of a project with
-    ``USE_TZ`` holds), without its per-value settings look-ups: the current time zone, then ``isoformat``, "Z"
-    for UTC. Anything else (naive, a field time zone or format) takes DRF's way."""
+    ``USE_TZ`` holds), without its per-value settings look-ups: the current time zone (read once, when the
+    serializer's plan is made), then ``isoformat``, "Z" for UTC. Anything else (naive, a field time zone or format) takes DRF's way."""
     represent = field.to_representation
     iso = getattr(field, "format", api_settings.DATETIME_FORMAT)
     if not settings.USE_TZ or hasattr(field, "timezone") or iso is None or iso.lower() != ISO_8601:
         return lambda obj: None if (v := getattr(obj, name)) is None else represent(v)
+
+    zone = timezone.get_current_timezone()  # the plan is made per serializer, i.e. per request (to_representation)
 
     def read(obj):
         value = getattr(obj, name)
         if type(value) is not datetime.datetime or value.tzinfo is None:
             return None if value is None else represent(value)
         try:
-            text = value.astimezone(timezone.get_current_timezone()).isoformat()
+            text = value.astimezone(zone).isoformat()
         except OverflowError:
             return represent(value)  # DRF's message
         return text[:-6] + "Z" if text.endswith("+00:00") else text

@@ -53,12 +53,22 @@ def class_row_rule(qs: QuerySet, user, action: str) -> QuerySet:
 
 def can_see_identity(user, student: Student) -> bool:
     """Full identity numbers: 会计, and a 班主任 for their own class; everyone else sees a mask."""
-    if user.has_role(*roles.IDENTITY_READERS):
-        return True
-    staff = _staff(user)
-    return bool(
-        staff is not None and user.has_role("class_teacher") and student.school_class.head_teacher_id == staff.pk
-    )
+    reads_all, head_teacher = _identity_rule(user)
+    return reads_all or (head_teacher is not None and student.school_class.head_teacher_id == head_teacher)
+
+
+def _identity_rule(user) -> tuple[bool, int | None]:
+    """(reads every number, the staff id of a 班主任 reading their own classes' or None), once per user object
+    as its roles are (``User._rights``): a list of 50 students asked the user's staff record 50 times."""
+    rule = user.__dict__.get("_houqin_identity_rule")
+    if rule is None:
+        if user.has_role(*roles.IDENTITY_READERS):
+            rule = (True, None)
+        else:
+            staff = _staff(user) if user.has_role("class_teacher") else None
+            rule = (False, staff.pk if staff is not None else None)
+        user.__dict__["_houqin_identity_rule"] = rule
+    return rule
 
 
 def identity_display(user, student: Student) -> str:

@@ -119,3 +119,21 @@ def test_other_school_rows_are_invisible(client, personas, school):
     # The education bureau reads across schools (X-11).
     client.force_login(personas["bureau"])
     assert client.get(reverse("org:room", args=[room.pk])).status_code == 200
+
+
+def test_identity_rule_per_student_with_the_users_rule_worked_out_once(personas, own_and_other, django_assert_num_queries):
+    """A 班主任 reads the numbers of their own class only, 会计 every number, the director none; the user's rule is
+    worked out once per user object, so a list of students does not ask for the staff record per row."""
+    from houqin.org import selectors
+
+    own, other = own_and_other
+    teacher = personas["class_teacher"]
+    assert selectors.can_see_identity(teacher, own) is True
+    with django_assert_num_queries(0):
+        for _ in range(50):
+            assert selectors.can_see_identity(teacher, own) is True
+    assert selectors.can_see_identity(teacher, other) is False
+    assert selectors.can_see_identity(personas["accountant"], other) is True
+    director = personas["logistics_director"]
+    assert selectors.can_see_identity(director, own) is False
+    assert selectors.identity_display(director, own) == mask_identity_number(own.id_number)
