@@ -487,8 +487,8 @@ def test_api_lists_with_lean_joins_equal_the_whole_records(client, personas, sch
 
 
 def test_api_datetimes_read_from_the_row_equal_drf():
-    """api._datetime_reader gives what DRF's DateTimeField gives: aware values in the current time zone
-    (UTC as "Z"), naive ones and None as DRF treats them, under another active time zone too."""
+    """api._datetime_reader gives what DRF's DateTimeField gives: aware values in the time zone current when the
+    serializer's plan is made (UTC as "Z"), naive ones and None as DRF treats them, under another zone too."""
     import datetime as dt
     import zoneinfo
 
@@ -506,10 +506,16 @@ def test_api_datetimes_read_from_the_row_equal_drf():
               dt.datetime(2026, 6, 1, 12, 0), None]
     for zone in ("Asia/Shanghai", "UTC", "America/New_York"):
         with timezone.override(zoneinfo.ZoneInfo(zone)):
+            zoned = _reader(field, Student)  # a serializer's plan is made in its request's time zone
             for value in values:
                 row = Student(created_at=value)
                 expected = None if value is None else field.to_representation(value)
-                assert read(row) == expected, (zone, value)
+                assert zoned(row) == expected, (zone, value)
+            for value in values:
+                if value is not None and value.tzinfo is not None:  # the zone of the plan's making (Shanghai)
+                    with timezone.override(zoneinfo.ZoneInfo("Asia/Shanghai")):
+                        expected = field.to_representation(value)
+                    assert read(Student(created_at=value)) == expected
     assert read(Student(created_at=dt.datetime(2026, 12, 6, 5, 30, tzinfo=dt.UTC))) == "2026-12-06T13:30:00+08:00"
 
 
@@ -542,3 +548,66 @@ def test_new_instances_equal_django_s_for_every_entity_model():
     finally:
         pre_init.disconnect(receiver)
     assert seen == [Room]
+
+
+# core.paging.precompiled --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the keys go in as a JSON array on SQLite")
+def test_rows_by_key_compiled_once_per_shape_equal_djangos_rows(school, monkeypatch):
+    """The page rows read by the SQL compiled once for their shape are the rows Django's own query reads — the
+    same records, every loaded field, the related rows select_related joins, deferred fields left unloaded — and
+    a second page of the same shape is not compiled again."""
+    from houqin.core import paging
+
+    ids = list(Student.objects.filter(school=school).order_by("pk").values_list("pk", flat=True)[:30])
+    assert len(ids) >= 10
+    paging._SHAPES.clear()
+    compiled = []
+    compile_shape = paging._compile
+    monkeypatch.setattr(paging, "_compile", lambda qs: compiled.append(1) or compile_shape(qs))
+
+    def plain(shape):
+        qs = Student.objects.filter(pk__in=ids).select_related(*shape["related"])
+        return qs.defer(*shape["defer"]) if shape["defer"] else qs
+
+    shapes = [{"related": ("school_class", "dorm_room"), "defer": ()},
+              {"related": ("school_class",), "defer": ("guardian_phone", "search_keys")},
+              {"related": (), "defer": ()}]
+    for shape in shapes:
+        for keys in (ids[:10], ids[5:30], ids[:10]):
+            expected = {o.pk: o for o in plain(shape).filter(pk__in=keys)}
+            qs = plain(shape).filter(pk__in=keys)
+            qs.query.where.children = qs.query.where.children[-1:]  # the one filter by key, as _by_pk builds it
+            with CaptureQueriesContext(connection) as ctx:
+                found = {o.pk: o for o in paging.precompiled(qs, keys)}
+                for o in found.values():
+                    for name in shape["related"]:
+                        getattr(o, name)  # joined: no query
+            assert len(ctx.captured_queries) == 1 and "json_each" in ctx.captured_queries[0]["sql"]
+            assert sorted(found) == sorted(keys)
+            for pk, obj in found.items():
+                want = expected[pk]
+                assert obj.get_deferred_fields() == want.get_deferred_fields()
+                loaded = [f.attname for f in Student._meta.concrete_fields if f.attname not in want.get_deferred_fields()]
+                assert [getattr(obj, a) for a in loaded] == [getattr(want, a) for a in loaded]
+                for name in shape["related"]:
+                    assert getattr(obj, name) == getattr(want, name)
+                    if getattr(obj, name) is not None:
+                        assert getattr(obj, name).__dict__.keys() == getattr(want, name).__dict__.keys()
+    assert len(compiled) == len(shapes)  # once per shape
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the keys go in as a JSON array on SQLite")
+def test_a_precompiled_queryset_changed_further_is_compiled_djangos_way(school):
+    from houqin.core import paging
+
+    ids = list(Student.objects.filter(school=school).order_by("pk").values_list("pk", flat=True)[:12])
+    qs = Student.objects.filter(pk__in=ids).select_related("school_class")
+    run = paging.precompiled(qs, ids)
+    narrowed = run.filter(pk__in=ids[:3])
+    assert type(narrowed.query) is not paging._PrecompiledQuery
+    assert sorted(o.pk for o in narrowed) == sorted(ids[:3])
+    assert run.count() == len(ids)
+    assert paging.precompiled(qs.order_by("name"), ids) is not None
+    assert type(paging.precompiled(qs.order_by("name"), ids).query) is not paging._PrecompiledQuery  # not a plain shape
