@@ -500,15 +500,18 @@ class Entity:
 
     # writes (override to call the app's services) ------------------------------------------
     def new_object(self, *, school, data: dict) -> models.Model:
-        from .fastload import new_instance
+        from .fastload import new_instance, set_related
 
         obj = new_instance(self.model)  # model(), without Model.__init__ where nothing could tell
         if school is not None and self.field("school") is not None:
-            obj.school = school
+            set_related(obj, self.field("school"), school)
         for name, value in data.items():
             f = self.field(name)
             if f is not None and not f.many_to_many:
-                setattr(obj, name, value)
+                if f.many_to_one:
+                    set_related(obj, f, value)
+                else:
+                    setattr(obj, name, value)
         return obj
 
     @staticmethod

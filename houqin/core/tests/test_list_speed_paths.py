@@ -534,6 +534,10 @@ def test_new_instances_equal_django_s_for_every_entity_model():
         assert {k: v for k, v in ours.__dict__.items() if k != "_state"} == plain, entity.key
         assert list(ours.__dict__) == list(django_s.__dict__), entity.key
         assert ours._state.adding and ours._state.db is None and not ours._state.fields_cache
+        again = new_instance(model)
+        for f in model._meta.concrete_fields:  # a mutable default (a list, a dict) is made anew for each
+            if isinstance(ours.__dict__.get(f.attname), list | dict):
+                assert again.__dict__[f.attname] is not ours.__dict__[f.attname], (entity.key, f.name)
         compared += 1
     assert compared >= 20
     # A receiver anywhere: Django's way.
@@ -611,3 +615,32 @@ def test_a_precompiled_queryset_changed_further_is_compiled_djangos_way(school):
     assert run.count() == len(ids)
     assert paging.precompiled(qs.order_by("name"), ids) is not None
     assert type(paging.precompiled(qs.order_by("name"), ids).query) is not paging._PrecompiledQuery  # not a plain shape
+
+
+def test_set_related_does_what_the_foreign_key_descriptor_does(school):
+    """fastload.set_related on each foreign key of every entity with a loaded row of the related model, None,
+    or another kind of value: the same key, relation cache and database as Django's setattr (or its error)."""
+    from houqin.core.fastload import new_instance, set_related
+
+    checked = 0
+    for entity in registry:
+        model = entity.model
+        for f in model._meta.concrete_fields:
+            if not f.many_to_one:
+                continue
+            row = f.related_model._default_manager.order_by("pk").first()
+            for value in (row, None):
+                ours, django_s = new_instance(model), new_instance(model)
+                set_related(ours, f, value)
+                setattr(django_s, f.name, value)
+                assert ours.__dict__.keys() == django_s.__dict__.keys()
+                assert {k: v for k, v in ours.__dict__.items() if k != "_state"} == {
+                    k: v for k, v in django_s.__dict__.items() if k != "_state"}, (entity.key, f.name)
+                assert ours._state.db == django_s._state.db
+                assert ours._state.fields_cache.keys() == django_s._state.fields_cache.keys()
+                assert all(ours._state.fields_cache[k] is django_s._state.fields_cache[k]
+                           for k in ours._state.fields_cache)
+                checked += value is not None
+    assert checked >= 30
+    with pytest.raises(ValueError):  # not a row of the related model: refused as Django refuses it
+        set_related(new_instance(Student), Student._meta.get_field("school_class"), school)
