@@ -275,6 +275,7 @@ def bulk_insert(model, objs: list, *, batch_size: int = 1000) -> list:
     head = f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) VALUES "  # noqa: S608 - names from the model
     row_sql = "(" + ", ".join(["%s"] * per_row) + ")"
     pk = meta.pk
+    columns = None  # the prepared columns, when the batch is used
     with set_based_triggers(model, using, objs, prepared=prepared) as inserted, connection.cursor() as cursor:
         if connection.in_atomic_block:
             # One prepared statement for every row (a multi-row statement is re-parsed for its placeholders
@@ -282,7 +283,6 @@ def bulk_insert(model, objs: list, *, batch_size: int = 1000) -> list:
             # largest key are ours, their keys increasing in the order they were inserted.
             cursor.execute(f"SELECT max({qn(pk.column)}) FROM {qn(meta.db_table)}")  # noqa: S608 - names from the model
             (largest,) = cursor.fetchone()
-            columns = None
             if prepared is not None and prepared[1] is True and prepared[0].columns is not None:
                 columns = [stamps[f.attname] if f.attname in stamps else prepared[0].columns[f.attname]
                            for f in fields]

@@ -485,3 +485,21 @@ def test_the_audit_of_rows_inserted_from_the_preparation_records_what_was_writte
     assert entry.after["name"] == stored.name != "没有保存的名字"
     assert entry.after == audit.serialize_for_audit(stored)
     assert bulk.INSERTED_AS_PREPARED not in objs[0].__dict__
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bulk_insert_outside_a_transaction_inserts_and_keys_every_row(school):
+    """Outside a transaction (autocommit) the rows go in by multi-row statements with their keys returned; a
+    batch prepared for them is simply not used."""
+    objs = _students(school, "A", 30)
+    bulk.prepare_insert(Student, objs)  # fewer rows than the threshold: nothing prepared
+    more = _students(school, "B", ROWS)
+    bulk.prepare_insert(Student, more)
+    assert not connection.in_atomic_block
+    bulk.bulk_insert(Student, objs)
+    bulk.bulk_insert(Student, more)
+    for group in (objs, more):
+        assert all(o.pk for o in group) and not any(o._state.adding for o in group)
+        assert sorted(Student.objects.filter(pk__in=[o.pk for o in group]).values_list("student_no", flat=True)) == \
+            sorted(o.student_no for o in group)
+    assert bulk.inserted_values(more) is None
