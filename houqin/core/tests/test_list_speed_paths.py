@@ -3,6 +3,7 @@
 (core.authcache.list_settings), filter forms copied lightly, the filter block rendered in Python."""
 
 import copy
+import json
 
 import pytest
 from django.db import connection, models
@@ -401,6 +402,40 @@ def test_the_index_is_read_once_per_search_and_a_common_term_not_again(client, p
     assert search("常见名") == (common, 0)  # not read again
     search_index._density.clear()
     assert search("常见名") == (common, 1)
+
+
+@pytest.mark.parametrize("json_each", [True, False])
+def test_candidates_read_as_json_text_or_as_rows_find_the_same(client, personas, school, monkeypatch, json_each):
+    """The index's candidates come back as SQLite's JSON array text where json_each exists (one row, no id through
+    Python) or as rows where it does not (the index is then searched again by the count and the rows): the same
+    students either way, and a common term is found common either way."""
+    from houqin.core import search_index
+    from houqin.org.tests.factories import StudentFactory
+
+    StudentFactory.create_batch(3, school=school, name="欧阳探针")
+    StudentFactory.create_batch(12, school=school, name="常见名")
+    search_index.forget()
+    monkeypatch.setattr(search_index, "_has_json_each", lambda alias: json_each)
+    client.force_login(personas["logistics_director"])
+    url = reverse("org:student_list")
+    visible = registry[Student].queryset(personas["logistics_director"])
+
+    def search(term):
+        return sorted(o.pk for o in client.get(url, {"q": term}).context["page"].object_list)
+
+    assert search("欧阳探针") == sorted(visible.filter(name="欧阳探针").values_list("pk", flat=True))
+    entity = registry[Student]
+    table, fields = entity.search_index, tuple(entity.search_fields)
+    if search_index.index_exists("default", table):
+        sql, params, _exact = search_index.candidate_sql(table, fields, "欧阳探针", None)
+        found = search_index._fetch_candidates("default", "org_student", sql, params, as_json=json_each)
+        ids = sorted(json.loads(found) if json_each else found)
+        assert set(visible.filter(name="欧阳探针").values_list("pk", flat=True)) <= set(ids)
+        monkeypatch.setattr(search_index, "DENSE_MIN", 5)
+        monkeypatch.setattr(search_index, "DENSE_SHARE", 10_000)
+        sql, params, _exact = search_index.candidate_sql(table, fields, "常见名", None)
+        assert search_index._fetch_candidates("default", "org_student", sql, params, as_json=json_each) is None
+    assert search("常见名") == sorted(visible.filter(name="常见名").values_list("pk", flat=True))
 
 
 def test_an_api_list_without_filters_equals_the_filtered_way(client, personas, school):
