@@ -168,6 +168,12 @@ class _Same:
         self.value = value
 
 
+def _rows_of(columns: list, start: int, end: int) -> list[tuple]:
+    """Rows ``start:end`` of columns in database form (a list each, or ``_Same``: one value on every row)."""
+    return list(zip(*[[c.value] * (end - start) if isinstance(c, _Same) else c[start:end] for c in columns],
+                    strict=True))
+
+
 def _column_values(objs: list, fields: list, converters: list, ready: list) -> list[tuple]:
     """The rows of parameters for ``objs``: per column, the converter is applied only when some value is not
     of a type it passes through unchanged (one ``type()`` pass per column instead of a call per value)."""
@@ -289,8 +295,7 @@ def bulk_insert(model, objs: list, *, batch_size: int = 1000) -> list:
             for start in range(0, len(objs), 10 * batch):
                 end = min(len(objs), start + 10 * batch)
                 if columns is not None:  # worked out before the transaction (prepare_insert)
-                    rows = list(zip(*[[c.value] * (end - start) if isinstance(c, _Same) else c[start:end]
-                                      for c in columns], strict=True))
+                    rows = _rows_of(columns, start, end)
                 else:
                     rows = _column_values(objs[start:end], fields, converters, ready)
                 cursor.executemany(head + row_sql, rows)
@@ -761,11 +766,11 @@ def insert_columns(model, columns: dict, count: int) -> int:
             (largest,) = cursor.fetchone()
         for start in range(0, count, 10 * batch if connection.in_atomic_block else batch):
             end = min(count, start + (10 * batch if connection.in_atomic_block else batch))
-            chunk = [[c.value] * (end - start) if isinstance(c, _Same) else c[start:end] for c in prepared]
+            rows = _rows_of(prepared, start, end)
             if connection.in_atomic_block:  # one prepared statement (see bulk_insert)
-                cursor.executemany(head + row_sql, list(zip(*chunk, strict=True)))
+                cursor.executemany(head + row_sql, rows)
             else:
-                params = [value for row in zip(*chunk, strict=True) for value in row]
+                params = [value for row in rows for value in row]
                 cursor.execute(head + ", ".join([row_sql] * (end - start)), params)
         if inserted is not None:
             cursor.execute(f"SELECT {pk} FROM {qn(meta.db_table)} WHERE {pk} > %s ORDER BY {pk}",  # noqa: S608

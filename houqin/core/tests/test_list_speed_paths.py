@@ -604,22 +604,23 @@ def test_rows_by_key_compiled_once_per_shape_equal_djangos_rows(school, monkeypa
     paging._SHAPES.clear()
     compiled = []
     compile_shape = paging._compile
-    monkeypatch.setattr(paging, "_compile", lambda qs: compiled.append(1) or compile_shape(qs))
+    monkeypatch.setattr(paging, "_compile", lambda probe: compiled.append(1) or compile_shape(probe))
 
-    def plain(shape):
-        qs = Student.objects.filter(pk__in=ids).select_related(*shape["related"])
-        return qs.defer(*shape["defer"]) if shape["defer"] else qs
+    def by_keys(shape):
+        def make(keys):  # as DeferredJoin._by_pk makes it: one filter by key
+            qs = Student.objects.filter(pk__in=keys).select_related(*shape["related"])
+            return qs.defer(*shape["defer"]) if shape["defer"] else qs
+
+        return make
 
     shapes = [{"related": ("school_class", "dorm_room"), "defer": ()},
               {"related": ("school_class",), "defer": ("guardian_phone", "search_keys")},
               {"related": (), "defer": ()}]
     for shape in shapes:
         for keys in (ids[:10], ids[5:30], ids[:10]):
-            expected = {o.pk: o for o in plain(shape).filter(pk__in=keys)}
-            qs = plain(shape).filter(pk__in=keys)
-            qs.query.where.children = qs.query.where.children[-1:]  # the one filter by key, as _by_pk builds it
+            expected = {o.pk: o for o in by_keys(shape)(keys)}
             with CaptureQueriesContext(connection) as ctx:
-                found = {o.pk: o for o in paging.precompiled(qs, keys)}
+                found = {o.pk: o for o in paging.precompiled(by_keys(shape), keys, "default")}
                 for o in found.values():
                     for name in shape["related"]:
                         getattr(o, name)  # joined: no query
@@ -642,14 +643,17 @@ def test_a_precompiled_queryset_changed_further_is_compiled_djangos_way(school):
     from houqin.core import paging
 
     ids = list(Student.objects.filter(school=school).order_by("pk").values_list("pk", flat=True)[:12])
-    qs = Student.objects.filter(pk__in=ids).select_related("school_class")
-    run = paging.precompiled(qs, ids)
+    run = paging.precompiled(lambda keys: Student.objects.filter(pk__in=keys).select_related("school_class"), ids,
+                             "default")
+    assert type(run.query) is paging._PrecompiledQuery
     narrowed = run.filter(pk__in=ids[:3])
     assert type(narrowed.query) is not paging._PrecompiledQuery
     assert sorted(o.pk for o in narrowed) == sorted(ids[:3])
     assert run.count() == len(ids)
-    assert paging.precompiled(qs.order_by("name"), ids) is not None
-    assert type(paging.precompiled(qs.order_by("name"), ids).query) is not paging._PrecompiledQuery  # not a plain shape
+    ordered = paging.precompiled(lambda keys: Student.objects.filter(pk__in=keys).order_by("name"), ids, "default")
+    assert ordered is not None
+    assert type(ordered.query) is not paging._PrecompiledQuery  # not a plain shape: Django's way
+    assert sorted(o.pk for o in ordered) == sorted(ids)
 
 
 def test_set_related_does_what_the_foreign_key_descriptor_does(school):
