@@ -53,6 +53,7 @@ def school_queryset(model):
             built[key] = qs
         return qs.all()  # a fresh clone: the kept one is never evaluated, so it holds no rows
 
+    _qs.fresh = True  # each call gives a new queryset (``_set_queryset`` need not clone it again)
     return _qs
 
 
@@ -65,7 +66,8 @@ def light_copy(field):
     new.widget = _light_widget(field.widget)
     if isinstance(field, forms.MultiValueField):
         new.fields = tuple(light_copy(f) for f in field.fields)
-    if isinstance(field, forms.ModelChoiceField) and field.queryset is not None:
+    if isinstance(field, forms.ModelChoiceField) and field.queryset is not None and not getattr(
+            field, "_houqin_per_request", False):
         new.queryset = field.queryset.all()
     return new
 
@@ -78,6 +80,16 @@ def _light_widget(widget):
     if isinstance(widget, ChoiceWidget):
         new.choices = copy.copy(widget.choices)
     return new
+
+
+def _set_queryset(field, filter_) -> None:
+    """``field.queryset = filter_.get_queryset(request)`` without the setter's clone when the queryset is
+    already a fresh one (``school_queryset`` gives a new clone per call; any other is cloned)."""
+    qs = filter_.get_queryset(filter_.parent.request)
+    if not getattr(filter_.queryset, "fresh", False):
+        qs = qs.all()
+    field._queryset = qs
+    field.widget.choices = field.choices
 
 
 class LightFields(dict):
@@ -117,6 +129,10 @@ class EntityFilterSet(django_filters.FilterSet):
         form_class = cls.__dict__.get("_houqin_form_class")
         if form_class is None:
             form_class = super().get_form_class()
+            for name, filter_ in self.base_filters.items():
+                if isinstance(filter_, django_filters.ModelChoiceFilter) and name in form_class.base_fields:
+                    # ``form`` gives each form this request's queryset: the copy need not clone the declared one.
+                    form_class.base_fields[name]._houqin_per_request = True
             form_class.base_fields = LightFields(form_class.base_fields)
             cls._houqin_form_class = form_class
         return form_class
@@ -128,7 +144,7 @@ class EntityFilterSet(django_filters.FilterSet):
             for name, filter_ in self.filters.items():
                 if isinstance(filter_, django_filters.ModelChoiceFilter):
                     # The choices of this user's school (``school_queryset``), never the first request's.
-                    form.fields[name].queryset = filter_.get_queryset(self.request)
+                    _set_queryset(form.fields[name], filter_)
         form = super().form
         if not getattr(form, "_houqin_styled", False):
             for field in form.fields.values():

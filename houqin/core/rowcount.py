@@ -154,6 +154,8 @@ def exact_total(queryset) -> int | None:
         return None
     if model._meta.db_table not in _counted_tables(connection):
         return None
+    if _leaves(query.where) > 2:  # a filtered list: more conditions than any plain one, not worth compiling
+        return None
     try:
         sql, params = _where(queryset, connection)
     except Exception:  # noqa: BLE001 - an unusual WHERE (EmptyResultSet, FullResultSet…): count as usual
@@ -169,6 +171,14 @@ def exact_total(queryset) -> int | None:
             f"SELECT coalesce(sum(n), 0) FROM core_rowcount WHERE table_name = %s AND school_id = %s "  # noqa: S608 - placeholders only
             f"AND live IN ({', '.join(['%s'] * len(lives))})", [model._meta.db_table, params[0], *lives])
         return cursor.fetchone()[0]
+
+
+def _leaves(node) -> int:
+    """The conditions of a WHERE tree (a plain school list has one or two: its school, and live or voided)."""
+    children = getattr(node, "children", None)
+    if children is None:
+        return 1
+    return sum(_leaves(child) for child in children)
 
 
 def forget() -> None:

@@ -366,7 +366,48 @@ def filter_block_html(entity_key: str, filterset) -> str:
                     _filter_blocks.clear()
                 _filter_blocks[key] = html_
         return html_
-    return _filter_block(entity_key, filterset.form)
+    form = filterset.form
+    key = _bound_block_key(entity_key, form)
+    if key is None:
+        return _filter_block(entity_key, form)
+    html_ = _filter_blocks.get(key)
+    if html_ is None:
+        html_ = _filter_block(entity_key, form)
+        if len(_filter_blocks) >= WIDGET_CACHE_SIZE:
+            _filter_blocks.clear()
+        _filter_blocks[key] = html_
+    return html_
+
+
+_static_forms: dict[type, bool] = {}
+
+
+def _bound_block_key(entity_key: str, form) -> tuple | None:
+    """What a filtered list's filter block depends on — the language, each filter's value and errors, and the
+    name of each record chosen in a lazy select (read while validating, ``known_records``) — or None when it
+    depends on more (a drop-down of records, a chosen record the form did not read): rendered every time."""
+    from django.urls import get_script_prefix
+
+    from .widgets import LazySelect, known_records
+
+    static = _static_forms.get(type(form))
+    if static is None:
+        static = _static_forms[type(form)] = _unbound_is_static(form)
+    if not static:
+        return None
+    known_records(form)
+    parts = []
+    for bf in form:
+        value = bf.value()
+        label = ""
+        widget = bf.field.widget
+        if isinstance(widget, LazySelect) and value not in (None, ""):
+            known = getattr(widget, "known", None)
+            if known is None or str(known.pk) != str(value):
+                return None
+            label = str(known)
+        parts.append((bf.html_name, repr(value), tuple(str(e) for e in bf.errors), label))
+    return (entity_key, type(form), translation.get_language(), get_script_prefix(), tuple(parts))
 
 
 def _unbound_is_static(form) -> bool:

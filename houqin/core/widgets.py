@@ -1,7 +1,7 @@
 """Form widgets: a lazy search-as-you-type select for related records (never 10,000 <option>s)."""
 
 from django import forms
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
@@ -35,7 +35,7 @@ class LazySelect(forms.Widget):
             except (ValueError, TypeError):
                 obj = None
             label = str(obj) if obj is not None else ""
-        url = reverse("core:lookup", args=[self.model._meta.app_label, self.model._meta.model_name])
+        url = _lookup_url(self.model)
         described = attrs.get("aria-describedby", "")
         return format_html(
             '<div class="lazy-select" data-lazy-select>'
@@ -59,6 +59,21 @@ class LazySelect(forms.Widget):
     def value_from_datadict(self, data, files, name):
         value = data.get(name)
         return None if value in (None, "") else value
+
+
+_lookup_urls: dict[tuple, str] = {}
+
+
+def _lookup_url(model) -> str:
+    """``core:lookup`` of ``model``, reversed once per script prefix (five lazy selects on a filtered list)."""
+    key = (model, get_script_prefix(), get_urlconf())
+    url = _lookup_urls.get(key)
+    if url is None:
+        url = reverse("core:lookup", args=[model._meta.app_label, model._meta.model_name])
+        if len(_lookup_urls) > 1000:
+            _lookup_urls.clear()
+        _lookup_urls[key] = url
+    return url
 
 
 def known_records(form) -> None:

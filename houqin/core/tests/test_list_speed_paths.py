@@ -274,6 +274,65 @@ def test_the_filter_block_is_the_same_cached_or_not(client, personas):
     assert ">Search</label>" in english and english != first
 
 
+
+def test_a_filtered_block_is_kept_per_value_and_shows_a_renamed_record(client, personas, school):
+    from houqin.org.tests.factories import StudentFactory
+
+    views_entity._filter_blocks.clear()
+    klass = StudentFactory(school=school).school_class
+    client.force_login(personas["logistics_director"])
+    url = reverse("org:student_list")
+
+    def filters(params):
+        html = client.get(url, params).content.decode()
+        return html.split('id="list-filters"')[1].split("</form>")[0]
+
+    first = filters({"school_class": klass.pk, "status": "active"})
+    kept = len(views_entity._filter_blocks)
+    assert filters({"school_class": klass.pk, "status": "active"}) == first
+    assert len(views_entity._filter_blocks) == kept  # served from the kept block
+    # Rendered afresh, it is the same HTML.
+    views_entity._filter_blocks.clear()
+    assert filters({"school_class": klass.pk, "status": "active"}) == first
+    # Another value, a record's new name, an error: each its own block.
+    assert '<option value="suspended" selected>' in filters({"school_class": klass.pk, "status": "suspended"})
+    type(klass).objects.filter(pk=klass.pk).update(name="改名后的班")
+    assert 'value="改名后的班"' in filters({"school_class": klass.pk, "status": "active"})
+    bad = filters({"school_class": "999999", "status": "active"})
+    assert "invalid-feedback" in bad and 'value="改名后的班"' not in bad
+
+
+def test_a_filter_form_gets_this_request_s_school_queryset_without_sharing_it(personas, school):
+    from django.test import RequestFactory
+
+    from houqin.org.models import SchoolClass
+
+    entity = registry[Student]
+    request = RequestFactory().get("/")
+    request.user = personas["logistics_director"]
+    fs1 = entity.filterset_class({"school_class": "1"}, queryset=Student.objects.all(), request=request)
+    fs2 = entity.filterset_class({"school_class": "1"}, queryset=Student.objects.all(), request=request)
+    a, b = fs1.form.fields["school_class"], fs2.form.fields["school_class"]
+    declared = type(fs1.form).base_fields["school_class"]
+    assert a.queryset is not b.queryset and a.queryset is not declared.queryset
+    assert a.queryset.model is SchoolClass and f'"school_id" = {school.pk}' in str(a.queryset.query)
+    assert a.queryset._result_cache is None and declared.queryset._result_cache is None
+
+
+def test_the_capped_count_equals_djangos(school):
+    from houqin.core.paging import capped_count
+    from houqin.org.tests.factories import StudentFactory
+
+    for _ in range(5):
+        StudentFactory(school=school)
+    base = Student.objects.filter(school=school)
+    for qs in (base, base.filter(gender="F"), base.filter(pk__in=[]), base.distinct(), base.filter(name__contains="x"),
+               base.select_related("school_class").order_by("name")):
+        for limit in (1, 3, 100):
+            assert capped_count(qs, limit) == qs.values("pk")[:limit].count()
+    assert capped_count(base.none(), 10) == 0
+
+
 # Entities that link a column their own way (``link_<column>``) -------------------------------------------------------
 
 
