@@ -181,6 +181,8 @@ class EntityFilterSet(django_filters.FilterSet):
         if found is not None:
             pks, exact = found
             queryset = queryset.filter(pk__in=pks)
+            # A bound for the first page (``paging.BoundedPaginator``): it may read every id at once, no COUNT.
+            queryset.query.houqin_rows_at_most = pks.rows_at_most
             if exact:
                 return queryset
         return queryset.filter(cond)

@@ -232,9 +232,18 @@ def candidates(entity, alias: str, value: str, key: str | None):
     ids = _fetch_candidates(alias, entity.model._meta.db_table, sql, params, as_json=as_json)
     if ids is None:
         return None
-    if not as_json:
-        return RawSQL(sql, params), exact  # noqa: S611 - tables are declared in code, the terms are parameters
-    return RawSQL("SELECT value FROM json_each(%s)", [ids]), exact  # noqa: S611 - a parameter (SQLite's JSON text)
+    # The index query itself, or its ids as SQLite's JSON text (tables are declared in code, the terms parameters).
+    found = RawSQL("SELECT value FROM json_each(%s)", [ids]) if as_json else RawSQL(sql, params)  # noqa: S611
+    found.rows_at_most = _found_count(ids)
+    return found, exact
+
+
+def _found_count(ids: list | str) -> int:
+    """How many candidates ``_fetch_candidates`` found: a list's length, or the entries of SQLite's JSON array
+    text (integers: one comma between each two)."""
+    if isinstance(ids, str):
+        return 0 if ids.strip() in ("[]", "") else ids.count(",") + 1
+    return len(ids)
 
 
 # Migrations ------------------------------------------------------------------------------------------------------

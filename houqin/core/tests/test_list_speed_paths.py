@@ -434,6 +434,50 @@ def test_a_first_page_of_fewer_rows_than_a_page_is_counted_by_its_ids(client, pe
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the search index is SQLite's")
+@pytest.mark.parametrize("json_each", [True, False])
+def test_a_search_of_few_candidates_is_counted_by_its_ids_beyond_a_page(client, personas, school, monkeypatch,
+                                                                        json_each):
+    from houqin.core import paging, search_index
+    from houqin.org.tests.factories import StudentFactory
+
+    monkeypatch.setattr(search_index, "_has_json_each", lambda alias: json_each)
+    monkeypatch.setattr(paging, "count_cap", lambda: 4)  # a page of 2, a cap of 4: 6 candidates lie beyond both
+    monkeypatch.setattr(views_entity, "PAGE_SIZE", 2)
+    monkeypatch.setattr(paging, "FULL_READ_MAX", 8)
+    StudentFactory.create_batch(6, school=school, name="候选探针")
+    search_index.forget()
+    client.force_login(personas["logistics_director"])
+    url = reverse("org:student_list")
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(url, {"q": "候选探针"}).context["page"]
+    assert page.exact and page.paginator.count == 6 and len(page.object_list) == 2
+    assert not [q for q in ctx.captured_queries if q["sql"].startswith("SELECT COUNT(")]
+    expected = list(Student.objects.filter(school=school, name="候选探针").order_by("name", "pk")
+                    .values_list("pk", flat=True))
+    assert [o.pk for o in page.object_list] == expected[:2]
+    assert [o.pk for o in client.get(url, {"q": "候选探针", "page": 3}).context["page"].object_list] == expected[4:]
+    # More candidates than FULL_READ_MAX: counted as before, up to the cap.
+    monkeypatch.setattr(paging, "FULL_READ_MAX", 5)
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(url, {"q": "候选探针"}).context["page"]
+    assert not page.exact and page.paginator.count == 4
+    assert [q for q in ctx.captured_queries if q["sql"].startswith("SELECT COUNT(")]
+
+
+def test_a_wrong_bound_only_sizes_the_read_never_the_count(school):
+    from houqin.core.paging import BoundedPaginator, DeferredJoin
+    from houqin.org.tests.factories import StudentFactory
+
+    StudentFactory.create_batch(7, school=school, name="界限探针")
+    qs = Student.objects.filter(school=school, name="界限探针").order_by("pk")
+    for bound, count, exact in ((3, 5, False), (6, 5, False), (7, 7, True), (50, 7, True)):
+        qs.query.houqin_rows_at_most = bound  # too few (a join repeating rows), right, or too many
+        paginator = BoundedPaginator(DeferredJoin(qs), 2, cap=5)
+        assert (paginator.count, paginator.exact) == (count, exact), bound
+        assert [o.pk for o in paginator.page(1).object_list] == list(qs.values_list("pk", flat=True)[:2])
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the search index is SQLite's")
 def test_the_index_is_read_once_per_search_and_a_common_term_not_again(client, personas, school, monkeypatch):
     from houqin.core import search_index
     from houqin.org.tests.factories import StudentFactory
