@@ -185,6 +185,13 @@ class EntityFilterSet(django_filters.FilterSet):
             queryset.query.houqin_rows_at_most = pks.rows_at_most
             if exact:
                 return queryset
+        else:
+            from .search_index import count_source
+
+            # A common term: the rows come from a scan in the list's order; the count may start from the index.
+            queryset = queryset.filter(cond)
+            queryset.query.houqin_count_from = count_source(self.entity, queryset.db, value, key)
+            return queryset
         return queryset.filter(cond)
 
     def filter_boolean(self, queryset, name, value):

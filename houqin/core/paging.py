@@ -249,9 +249,32 @@ def capped_count(qs, limit: int) -> int:
         sql, params = inner.query.get_compiler(using=inner.db).as_sql()
     except EmptyResultSet:
         return 0
+    sql, params = _from_candidates(inner, sql, params)
     with connections[inner.db].cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) FROM ({sql}) subquery", params)  # noqa: S608 - Django's compiled SQL
         return cursor.fetchone()[0]
+
+
+def _from_candidates(qs, sql: str, params):
+    """The count's inner query starting from a search index's candidates (``search_index.count_source``, a
+    common term searched by a scan): ``FROM (candidates) CROSS JOIN "table" ON its key … WHERE <the same>``.
+    The candidates include every match and the WHERE is unchanged, so the rows are the same; CROSS JOIN
+    makes SQLite read the candidates first and stop at the LIMIT. As it was when the query joins other
+    tables or is not SQLite's."""
+    source = getattr(qs.query, "houqin_count_from", None)
+    if not source or connections[qs.db].vendor != "sqlite":
+        return sql, params
+    connection = connections[qs.db]
+    table = connection.ops.quote_name(qs.model._meta.db_table)
+    marker = f" FROM {table} WHERE "
+    at = sql.find(marker)
+    if at < 0 or sql.count(marker) != 1 or "%s" in sql[:at]:
+        return sql, params
+    pk = f"{table}.{connection.ops.quote_name(qs.model._meta.pk.column)}"
+    candidates_sql, candidates_params = source
+    sql = (f"{sql[:at]} FROM ({candidates_sql}) AS houqin_candidates CROSS JOIN {table} "
+           f"ON {pk} = houqin_candidates.houqin_id WHERE {sql[at + len(marker):]}")
+    return sql, (*candidates_params, *params)
 
 
 class BoundedPaginator(Paginator):

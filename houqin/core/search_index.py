@@ -198,6 +198,29 @@ def _fetch_candidates(alias: str, source: str, sql: str, params, *, as_json: boo
     return found
 
 
+def count_source(entity, alias: str, value: str, key: str | None) -> tuple[str, list] | None:
+    """For a term searched by a scan because the index found it common (``_density``): ``(sql, params)``
+    selecting the index's candidate rowids as ``houqin_id``, for the page's count to start from
+    (``paging.capped_count``). The count stops after cap + 1 matches; the index gives its rowids in order
+    as it reads them, so it reads about that many, where the scan looks at every row until it has found as
+    many matches (计算机 among 100,000 cards: 1,001 matches among 8,000 rows, 1.3 ms; through the index
+    0.35 ms). None when the term is not known as common, or the index would first read all its candidates
+    (two tables: a UNION)."""
+    table = getattr(entity, "search_index", None)
+    fields = tuple(entity.search_fields)
+    if not table or not fields or any("__" in f for f in fields) or not index_exists(alias, table):
+        return None
+    found = candidate_sql(table, fields, value, key, bigrams=index_exists(alias, bigram_table(table)))
+    if found is None or " UNION " in found[0]:
+        return None
+    sql, params, _exact = found
+    key_ = (database_key(alias), entity.model._meta.db_table, sql, tuple(params), DENSE_MIN, DENSE_SHARE)
+    seen = _density.get(key_)
+    if seen is None or time.monotonic() - seen >= DENSITY_TTL or not sql.startswith("SELECT rowid FROM "):
+        return None
+    return "SELECT rowid AS houqin_id FROM " + sql[len("SELECT rowid FROM "):], list(params)  # noqa: S608 - code's SQL
+
+
 def _has_json_each(alias: str) -> bool:
     name = database_key(alias)
     if name not in _json_each:

@@ -507,6 +507,53 @@ def test_the_index_is_read_once_per_search_and_a_common_term_not_again(client, p
     assert search("常见名") == (common, 1)
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the search index is SQLite's")
+def test_a_common_term_is_counted_from_the_index_and_finds_what_the_scan_finds(client, personas, school,
+                                                                               monkeypatch):
+    from houqin.core import paging, search_index
+    from houqin.org.tests.factories import StudentFactory
+
+    monkeypatch.setattr(paging, "count_cap", lambda: 3)
+    monkeypatch.setattr(views_entity, "PAGE_SIZE", 2)
+    monkeypatch.setattr(search_index, "DENSE_MIN", 2)
+    monkeypatch.setattr(search_index, "DENSE_SHARE", 10_000)
+    StudentFactory.create_batch(5, school=school, name="常见探针")
+    StudentFactory.create_batch(2, school=school, name="常见探针", status="suspended")
+    StudentFactory.create_batch(2, school=school, name="别的名字")
+    search_index.forget()
+    client.force_login(personas["logistics_director"])
+    url = reverse("org:student_list")
+
+    def count(params):
+        with CaptureQueriesContext(connection) as ctx:
+            page = client.get(url, params).context["page"]
+        counts = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("SELECT COUNT(")]
+        return page.paginator.count, page.exact, counts
+
+    client.get(url, {"q": "常见探针"})  # the index finds the term common: a scan from now on
+    n, exact, counts = count({"q": "常见探针"})
+    assert (n, exact) == (3, False) and len(counts) == 1 and "houqin_candidates" in counts[0]
+    n, exact, counts = count({"q": "常见探针", "status": "suspended"})
+    assert (n, exact, counts) == (2, True, [])  # fewer than a page and one: counted by its ids
+    monkeypatch.setattr(paging, "count_cap", lambda: 100)
+    n, exact, counts = count({"q": "常见探针"})
+    assert (n, exact) == (7, True) and "houqin_candidates" in counts[0]
+    # The same count as the scan's: without the index's source, and as Django counts.
+    qs = registry[Student].queryset(personas["logistics_director"]).filter(name__contains="常见探针")
+    assert paging.capped_count(qs, 100) == 7
+    qs.query.houqin_count_from = search_index.count_source(registry[Student], "default", "常见探针", None)
+    assert qs.query.houqin_count_from is not None and paging.capped_count(qs, 100) == 7
+    assert paging.capped_count(qs.filter(status="suspended"), 100) == 2
+    # A query joining another table counts the plain way (the rows are the same either way).
+    joined = qs.filter(school_class__name__isnull=False)
+    sql, params = joined.values_list("pk").query.sql_with_params()
+    assert paging._from_candidates(joined, sql, params) == (sql, params)
+    assert paging.capped_count(joined, 100) == joined.count()
+    # Not known as common, or one character: no source.
+    assert search_index.count_source(registry[Student], "default", "别的名字", None) is None
+    assert search_index.count_source(registry[Student], "default", "常", None) is None
+
+
 @pytest.mark.parametrize("json_each", [True, False])
 def test_candidates_read_as_json_text_or_as_rows_find_the_same(client, personas, school, monkeypatch, json_each):
     """The index's candidates come back as SQLite's JSON array text where json_each exists (one row, no id through
