@@ -464,6 +464,31 @@ def test_a_search_of_few_candidates_is_counted_by_its_ids_beyond_a_page(client, 
     assert [q for q in ctx.captured_queries if q["sql"].startswith("SELECT COUNT(")]
 
 
+def test_the_count_reuses_the_first_page_s_sql_where_its_order_is_plain_columns(school):
+    from django.db.models.functions import Lower
+
+    from houqin.core.paging import BoundedPaginator, DeferredJoin, capped_count
+    from houqin.org.tests.factories import StudentFactory
+
+    StudentFactory.create_batch(6, school=school, name="复用探针")
+    base = Student.objects.filter(school=school, name="复用探针")
+    cases = ((base.order_by("name", "pk"), True), (base.order_by("-school_class__name", "pk"), True),
+             (base.order_by(Lower("name"), "pk"), False), (base.order_by("pk").distinct(), False))
+    for qs, reused in cases:
+        join = DeferredJoin(qs)
+        assert join.first_ids(3) == list(qs.values_list("pk", flat=True)[:3])
+        compiled = join.count_sql(5)
+        assert (compiled is not None) is reused, qs.query
+        if compiled:
+            assert "ORDER BY" not in compiled[0] and compiled[0].endswith(" LIMIT 5")
+        assert capped_count(qs.order_by(), 5, compiled=compiled) == 5
+        assert capped_count(qs.order_by(), 10, compiled=join.count_sql(10)) == 6
+        paginator = BoundedPaginator(DeferredJoin(qs), 2, cap=4)
+        assert (paginator.count, paginator.exact) == (4, False)
+        assert [o.pk for o in paginator.page(1).object_list] == list(qs.values_list("pk", flat=True)[:2])
+    assert DeferredJoin(base.filter(pk__in=[]).order_by("pk")).first_ids(3) == []
+
+
 def test_a_wrong_bound_only_sizes_the_read_never_the_count(school):
     from houqin.core.paging import BoundedPaginator, DeferredJoin
     from houqin.org.tests.factories import StudentFactory
