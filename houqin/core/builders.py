@@ -183,14 +183,16 @@ class EntityFilterSet(django_filters.FilterSet):
             queryset = queryset.filter(pk__in=pks)
             # A bound for the first page (``paging.BoundedPaginator``): it may read every id at once, no COUNT.
             queryset.query.houqin_rows_at_most = pks.rows_at_most
+            queryset.query.houqin_candidates = pks.source
             if exact:
                 return queryset
         else:
             from .search_index import count_source
 
-            # A common term: the rows come from a scan in the list's order; the count may start from the index.
+            # A common term: the rows come from a scan in the list's order; the count may start from the index
+            # (``paging.capped_count``; the page's rows never do).
             queryset = queryset.filter(cond)
-            queryset.query.houqin_count_from = count_source(self.entity, queryset.db, value, key)
+            queryset.query.houqin_candidates = count_source(self.entity, queryset.db, value, key)
             return queryset
         return queryset.filter(cond)
 

@@ -211,14 +211,14 @@ def count_source(entity, alias: str, value: str, key: str | None) -> tuple[str, 
     if not table or not fields or any("__" in f for f in fields) or not index_exists(alias, table):
         return None
     found = candidate_sql(table, fields, value, key, bigrams=index_exists(alias, bigram_table(table)))
-    if found is None or " UNION " in found[0]:
+    if found is None:
         return None
     sql, params, _exact = found
     key_ = (database_key(alias), entity.model._meta.db_table, sql, tuple(params), DENSE_MIN, DENSE_SHARE)
     seen = _density.get(key_)
-    if seen is None or time.monotonic() - seen >= DENSITY_TTL or not sql.startswith("SELECT rowid FROM "):
+    if seen is None or time.monotonic() - seen >= DENSITY_TTL:
         return None
-    return "SELECT rowid AS houqin_id FROM " + sql[len("SELECT rowid FROM "):], list(params)  # noqa: S608 - code's SQL
+    return _as_source(sql, params)
 
 
 def _has_json_each(alias: str) -> bool:
@@ -258,7 +258,19 @@ def candidates(entity, alias: str, value: str, key: str | None):
     # The index query itself, or its ids as SQLite's JSON text (tables are declared in code, the terms parameters).
     found = RawSQL("SELECT value FROM json_each(%s)", [ids]) if as_json else RawSQL(sql, params)  # noqa: S611
     found.rows_at_most = _found_count(ids)
+    # The same ids as a source a query may start from (``paging._from_candidates``), named ``houqin_id``.
+    if as_json:
+        found.source = ("SELECT value AS houqin_id FROM json_each(%s)", [ids])
+    else:
+        found.source = _as_source(sql, params)
     return found, exact
+
+
+def _as_source(sql: str, params) -> tuple[str, list] | None:
+    """``candidate_sql``'s rowids named ``houqin_id`` (one table; a UNION of two is left alone)."""
+    if " UNION " in sql or not sql.startswith("SELECT rowid FROM "):
+        return None
+    return "SELECT rowid AS houqin_id FROM " + sql[len("SELECT rowid FROM "):], list(params)  # noqa: S608 - code's SQL
 
 
 def _found_count(ids: list | str) -> int:

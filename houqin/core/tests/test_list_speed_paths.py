@@ -452,6 +452,8 @@ def test_a_search_of_few_candidates_is_counted_by_its_ids_beyond_a_page(client, 
         page = client.get(url, {"q": "候选探针"}).context["page"]
     assert page.exact and page.paginator.count == 6 and len(page.object_list) == 2
     assert not [q for q in ctx.captured_queries if q["sql"].startswith("SELECT COUNT(")]
+    # All the ids are read starting from the candidates, not by walking the list's order probing each row.
+    assert [q for q in ctx.captured_queries if "CROSS JOIN" in q["sql"] and "houqin_candidates" in q["sql"]]
     expected = list(Student.objects.filter(school=school, name="候选探针").order_by("name", "pk")
                     .values_list("pk", flat=True))
     assert [o.pk for o in page.object_list] == expected[:2]
@@ -566,8 +568,8 @@ def test_a_common_term_is_counted_from_the_index_and_finds_what_the_scan_finds(c
     # The same count as the scan's: without the index's source, and as Django counts.
     qs = registry[Student].queryset(personas["logistics_director"]).filter(name__contains="常见探针")
     assert paging.capped_count(qs, 100) == 7
-    qs.query.houqin_count_from = search_index.count_source(registry[Student], "default", "常见探针", None)
-    assert qs.query.houqin_count_from is not None and paging.capped_count(qs, 100) == 7
+    qs.query.houqin_candidates = search_index.count_source(registry[Student], "default", "常见探针", None)
+    assert qs.query.houqin_candidates is not None and paging.capped_count(qs, 100) == 7
     assert paging.capped_count(qs.filter(status="suspended"), 100) == 2
     # A query joining another table counts the plain way (the rows are the same either way).
     joined = qs.filter(school_class__name__isnull=False)
