@@ -370,15 +370,19 @@ def filter_block_html(entity_key: str, filterset) -> str:
     key = _bound_block_key(entity_key, form)
     if key is None:
         return _filter_block(entity_key, form)
-    html_ = _filter_blocks.get(key)
+    html_ = _bound_blocks.get(key)
     if html_ is None:
         html_ = _filter_block(entity_key, form)
-        if len(_filter_blocks) >= WIDGET_CACHE_SIZE:
-            _filter_blocks.clear()
-        _filter_blocks[key] = html_
+        if len(_bound_blocks) >= BOUND_BLOCKS_MAX:
+            _bound_blocks.clear()
+        _bound_blocks[key] = html_
     return html_
 
 
+# Filtered lists' blocks (~6.5 kB each for the card list's 13 filters; every search term makes one): a few hundred
+# cover the filters a school uses again and again and hold ~3 MB per worker at the most.
+BOUND_BLOCKS_MAX = 200
+_bound_blocks: dict[tuple, str] = {}
 _static_forms: dict[type, bool] = {}
 
 

@@ -275,10 +275,10 @@ def test_the_filter_block_is_the_same_cached_or_not(client, personas):
 
 
 
-def test_a_filtered_block_is_kept_per_value_and_shows_a_renamed_record(client, personas, school):
+def test_a_filtered_block_is_kept_per_value_and_shows_a_renamed_record(client, personas, school, monkeypatch):
     from houqin.org.tests.factories import StudentFactory
 
-    views_entity._filter_blocks.clear()
+    views_entity._bound_blocks.clear()
     klass = StudentFactory(school=school).school_class
     client.force_login(personas["logistics_director"])
     url = reverse("org:student_list")
@@ -288,11 +288,11 @@ def test_a_filtered_block_is_kept_per_value_and_shows_a_renamed_record(client, p
         return html.split('id="list-filters"')[1].split("</form>")[0]
 
     first = filters({"school_class": klass.pk, "status": "active"})
-    kept = len(views_entity._filter_blocks)
+    assert len(views_entity._bound_blocks) == 1
     assert filters({"school_class": klass.pk, "status": "active"}) == first
-    assert len(views_entity._filter_blocks) == kept  # served from the kept block
+    assert len(views_entity._bound_blocks) == 1  # served from the kept block
     # Rendered afresh, it is the same HTML.
-    views_entity._filter_blocks.clear()
+    views_entity._bound_blocks.clear()
     assert filters({"school_class": klass.pk, "status": "active"}) == first
     # Another value, a record's new name, an error: each its own block.
     assert '<option value="suspended" selected>' in filters({"school_class": klass.pk, "status": "suspended"})
@@ -300,6 +300,11 @@ def test_a_filtered_block_is_kept_per_value_and_shows_a_renamed_record(client, p
     assert 'value="改名后的班"' in filters({"school_class": klass.pk, "status": "active"})
     bad = filters({"school_class": "999999", "status": "active"})
     assert "invalid-feedback" in bad and 'value="改名后的班"' not in bad
+    # The kept blocks are bounded: a full cache starts again.
+    monkeypatch.setattr(views_entity, "BOUND_BLOCKS_MAX", 2)
+    for term in ("甲", "乙", "丙"):
+        filters({"q": term})
+    assert len(views_entity._bound_blocks) <= 2
 
 
 def test_a_filter_form_gets_this_request_s_school_queryset_without_sharing_it(personas, school):
