@@ -106,7 +106,8 @@ def test_student_list_at_phone_width(page_factory, demo):
 
 def test_count_all_on_a_filtered_list_by_keyboard(page_factory, demo, settings, django_db_blocker):
     """A filtered list counts up to the cap ("超过 … 条记录"); 统计总数 counts it all in place, by keyboard, at
-    phone width, and the address keeps no count=all (core.paging)."""
+    phone width, and the address keeps no count=all (core.paging). A search whose index finds only a few
+    candidates is counted exactly at once."""
     from houqin.org.models import SchoolClass, Student
 
     settings.HOUQIN_LIST_COUNT_CAP = 5  # counted up to max(cap, a page) + 1: more than a page must match
@@ -114,10 +115,14 @@ def test_count_all_on_a_filtered_list_by_keyboard(page_factory, demo, settings, 
         klass = SchoolClass.objects.filter(status="active").order_by("pk").first()
         Student.objects.bulk_create([Student(school=klass.school, school_class=klass, student_no=f"CA{i:03d}",
                                              name=f"统计{i}", gender="F") for i in range(60)])
+        in_class = Student.objects.filter(school_class=klass).count()
     page = page_factory(PHONE)
     _login(page)
     page.goto("/org/students/?q=统计")
     count = page.locator("[data-testid=row-count]")
+    assert count.inner_text() == "共 60 条"  # 60 candidates in the search index: all read, counted exactly
+    assert page.locator("[data-testid=count-all]").count() == 0
+    page.goto(f"/org/students/?school_class={klass.pk}")
     assert count.inner_text().startswith("超过")
     check_axe(page, "student-list-count-bounded")
     button = page.locator("[data-testid=count-all]")
@@ -125,7 +130,7 @@ def test_count_all_on_a_filtered_list_by_keyboard(page_factory, demo, settings, 
     with page.expect_response(lambda r: "count=all" in r.url):
         page.keyboard.press("Enter")
     page.wait_for_function("() => document.querySelector('[data-testid=row-count]').innerText.startsWith('共')")
-    assert count.inner_text() == "共 60 条"
+    assert count.inner_text() == f"共 {in_class} 条"
     assert page.locator("[data-testid=count-all]").count() == 0
     assert "count=all" not in page.url
     assert no_horizontal_overflow(page)
