@@ -29,6 +29,7 @@ from django.db.models.fields import AutoFieldMixin
 from django.db.models.query import ModelIterable
 from django.db.models.sql import Query
 from django.db.models.sql.compiler import SQLCompiler
+from django.db.models.sql.where import AND
 from django.utils.functional import cached_property
 
 from .caching import database_key
@@ -305,10 +306,11 @@ def _from_candidates(qs, sql: str, params):
     ``search_index.count_source``): ``FROM (candidates) CROSS JOIN "table" ON its key … WHERE <the same>``.
     The candidates include every match and the WHERE is unchanged, so the rows are the same; CROSS JOIN
     makes SQLite read the candidates first (and a count stop at its LIMIT). As it was when the query joins
-    other tables or is not SQLite's."""
+    other tables, is not SQLite's, or its conditions are no longer all AND-ed to the search's."""
     source = getattr(qs.query, "houqin_candidates", None)
-    if not source or connections[qs.db].vendor != "sqlite":
-        return sql, params
+    where = qs.query.where
+    if not source or connections[qs.db].vendor != "sqlite" or where.connector != AND or where.negated:
+        return sql, params  # OR-ed with another queryset (``|``) or negated: rows beyond the candidates may match
     connection = connections[qs.db]
     table = connection.ops.quote_name(qs.model._meta.db_table)
     marker = f" FROM {table} WHERE "

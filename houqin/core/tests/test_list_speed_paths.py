@@ -581,6 +581,13 @@ def test_a_common_term_is_counted_from_the_index_and_finds_what_the_scan_finds(c
     sql, params = joined.values_list("pk").query.sql_with_params()
     assert paging._from_candidates(joined, sql, params) == (sql, params)
     assert paging.capped_count(joined, 100) == joined.count()
+    # OR-ed with rows the index did not find (``|``): not started from the candidates.
+    other = registry[Student].queryset(personas["logistics_director"]).filter(name="别的名字")
+    either = qs | other
+    sql, params = either.values_list("pk").query.sql_with_params()
+    assert paging._from_candidates(either, sql, params) == (sql, params)
+    assert paging.capped_count(either, 100) == 9
+    assert paging.capped_count(qs.exclude(status="suspended"), 100) == 5
     # Not known as common, or one character: no source.
     assert search_index.count_source(registry[Student], "default", "别的名字", None) is None
     assert search_index.count_source(registry[Student], "default", "常", None) is None
