@@ -189,7 +189,6 @@ class EntityListView(EntityView):
                                        urlencode([(k, v) for k, v in query.items() if k != "sort"])),
             "chooser_html": chooser_html(self.entity.key, available, [c.name for c in columns]),
             "saved_filters": self.saved_filters(),
-            "filter_summary": filter_summary(filterset),
         }
         if is_htmx(request) and request.headers.get("HX-Target") == "list-table":
             return render(request, self.partial_name, context)
