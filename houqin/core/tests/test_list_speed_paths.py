@@ -496,6 +496,56 @@ def test_the_count_reuses_the_first_page_s_sql_where_its_order_is_plain_columns(
     assert DeferredJoin(base.filter(pk__in=[]).order_by("pk")).first_ids(3) == []
 
 
+def test_the_sorted_order_prefixes_plain_column_terms_only():
+    from houqin.core.paging import _sorted_order
+
+    assert (_sorted_order('SELECT "t"."id" AS "pk" FROM "t" WHERE "t"."a" = %s ORDER BY "t"."code" ASC, 1 ASC LIMIT 51')
+            == 'SELECT "t"."id" AS "pk" FROM "t" WHERE "t"."a" = %s ORDER BY +"t"."code" ASC, 1 ASC LIMIT 51')
+    assert (_sorted_order('SELECT 1 FROM "t" ORDER BY "t"."d" DESC NULLS LAST, "t"."id" DESC LIMIT 5 OFFSET 10')
+            == 'SELECT 1 FROM "t" ORDER BY +"t"."d" DESC NULLS LAST, +"t"."id" DESC LIMIT 5 OFFSET 10')
+    assert _sorted_order('SELECT 1 FROM "t" ORDER BY LOWER("t"."n") ASC LIMIT 5') is None  # an expression
+    assert _sorted_order('SELECT 1 FROM "t" ORDER BY "t"."n" = %s ASC LIMIT 5') is None  # a parameter
+    assert _sorted_order('SELECT 1 FROM "t" LIMIT 5') is None
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the walk budget is SQLite's")
+def test_a_first_page_that_walks_too_far_is_read_sorted_and_equal(client, personas, school, monkeypatch):
+    from houqin.core import paging
+    from houqin.org.tests.factories import StudentFactory
+
+    StudentFactory.create_batch(4, school=school, name="预算探针", status="suspended")
+    StudentFactory.create_batch(3, school=school, name="预算探针")
+    base = Student.objects.filter(school=school, name="预算探针")
+    orders = (("name", "pk"), ("-student_no", "pk"), ("school_class__name", "-pk"))
+    expected = {o: list(base.order_by(*o).values_list("pk", flat=True)) for o in orders}
+    monkeypatch.setattr(paging, "_STEP", 1)  # every read is over its budget at once: each is read again
+    ways = set()
+    for o in orders:
+        with CaptureQueriesContext(connection) as ctx:
+            ids = paging.DeferredJoin(base.order_by(*o)).first_ids(3)
+        assert ids == expected[o][:3], o
+        sqls = [q["sql"] for q in ctx.captured_queries]
+        assert any(q.startswith("EXPLAIN QUERY PLAN") for q in sqls), o  # was it walking an index, or sorting?
+        ways.add("sorted" if any(" ORDER BY +" in q for q in sqls) else "again")
+    # The student number's index serves its order (a walk: read sorted instead); a class name's order is a sort
+    # already (read again as it was).
+    assert ways == {"sorted", "again"}
+    client.force_login(personas["logistics_director"])
+    page = client.get(reverse("org:student_list"), {"q": "预算探针", "status": "suspended"}).context["page"]
+    assert sorted(o.pk for o in page.object_list) == sorted(base.filter(status="suspended").values_list("pk", flat=True))
+    # Reads after it run to their end.
+    monkeypatch.setattr(paging, "_STEP", 10**6)
+    with connection.cursor() as cursor:
+        cursor.execute("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) "
+                       "SELECT count(*) FROM n")
+        assert cursor.fetchone()[0] == 20000
+    # Another error than the budget is raised as it is.
+    from django.db import OperationalError
+
+    with pytest.raises(OperationalError):
+        paging._read_first_ids("default", 'SELECT "nope"."id" FROM "nope" ORDER BY "nope"."id" ASC LIMIT 5', [])
+
+
 def test_a_wrong_bound_only_sizes_the_read_never_the_count(school):
     from houqin.core.paging import BoundedPaginator, DeferredJoin
     from houqin.org.tests.factories import StudentFactory
