@@ -86,7 +86,7 @@ class DeferredJoin:
         if from_candidates:
             sql, params = _from_candidates(qs, sql, params)
         # Read from the candidates, the ids are looked up and sorted anyway: no walk to stop.
-        self._first = _read_first_ids(qs.db, sql, params, budget=not from_candidates)
+        self._first = _read_first_ids(qs.db, sql, params, qs.model._meta.db_table, budget=not from_candidates)
         self._first_sql = (sql, params)
         return self._first
 
@@ -265,12 +265,12 @@ class _PrecompiledQuery(Query):
 # without STAT4): for ``status = ? AND category = ? ORDER BY code LIMIT 51`` it walks the code index and tests each
 # card, which finds 51 cards of a common category at once but walks all 100,000 for a category of 30 cards
 # (130 ms; a rare status, room or custodian alike). The read is given a budget of VM steps (``ORDER_WALK_BUDGET``
-# thousands, ~1.5 ms); past it, the same query with its ORDER BY terms written ``+"table"."column"`` (no index can
+# thousands, ~3 ms; a 计算机 search's first page takes 8); past it, the same query with its ORDER BY terms written ``+"table"."column"`` (no index can
 # serve that order) lets SQLite find the matching rows by their filter's index and sort them — few, since a walk
 # that long met few (30 cards: 0.02 ms). Same rows, same order: unary + changes neither value nor collation
 # (sqlite.org/datatype3.html#collation).
 
-ORDER_WALK_BUDGET = 10
+ORDER_WALK_BUDGET = 20
 _STEP = 1000
 _ORDER_TERM = re.compile(r'^(?:"[^"]+"\.)?"[^"]+" (?:ASC|DESC)(?: NULLS (?:FIRST|LAST))?$|^\d+ (?:ASC|DESC)$')
 
@@ -298,10 +298,10 @@ def _run_ids(db: str, sql: str, params) -> list:
         return [row[0] for row in cursor.fetchall()]
 
 
-def _read_first_ids(db: str, sql: str, params, *, budget: bool = True) -> list:
-    """The ids ``sql`` (a first page: LIMIT, no OFFSET) selects; on SQLite a plan that walks too far is left for
-    the sorted one (block comment) — unless it was sorting already (a long sort is no wrong plan): then it runs
-    again to its end."""
+def _read_first_ids(db: str, sql: str, params, table: str, *, budget: bool = True) -> list:
+    """The ids ``sql`` (a first page of ``table``: LIMIT, no OFFSET) selects; on SQLite a plan that walks too far
+    is left for the sorted one (block comment) when that seeks more of the conditions in an index — not when it
+    was sorting already, nor when no index serves the filter (``LIKE``): then it runs again to its end."""
     connection = connections[db]
     sorted_sql = _sorted_order(sql) if budget and connection.vendor == "sqlite" and " OFFSET " not in sql else None
     if sorted_sql is None:
@@ -324,10 +324,32 @@ def _read_first_ids(db: str, sql: str, params, *, budget: bool = True) -> list:
             raise  # another error, not the budget
     finally:
         raw.set_progress_handler(None, _STEP)
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
-        sorting = any("TEMP B-TREE FOR ORDER BY" in str(row[-1]) for row in cursor.fetchall())
-    return _run_ids(db, sql if sorting else sorted_sql, params)
+    walked = _plan(db, sql, params)
+    if not any("TEMP B-TREE FOR ORDER BY" in line for line in walked) and (
+            _seeks(_plan(db, sorted_sql, params), table) - _seeks(walked, table)):
+        return _run_ids(db, sorted_sql, params)
+    return _run_ids(db, sql, params)  # it was sorting, or no index serves the filter better (LIKE): to its end
+
+
+def _plan(db: str, sql: str, params) -> list[str]:
+    with connections[db].cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)  # noqa: S608 - Django's compiled SQL
+        return [str(row[-1]) for row in cursor.fetchall()]
+
+
+_SEEK = re.compile(r"\((.*)\)\s*$")
+
+
+def _seeks(plan: list[str], table: str) -> set[str]:
+    """The columns the plan's search of ``table`` seeks in an index: ``SEARCH t USING INDEX i (a=? AND b>?)`` →
+    {"a", "b"}. The sorted plan helps only if it seeks a column the walk did not (the filter's)."""
+    columns: set[str] = set()
+    for line in plan:
+        if line.startswith((f"SEARCH {table} ", f'SEARCH "{table}" ')):
+            found = _SEEK.search(line)
+            if found:
+                columns.update(re.split(r"[=<>]", term, maxsplit=1)[0].strip() for term in found[1].split(" AND "))
+    return columns
 
 
 def _count(object_list, limit: int, *, deep: bool = True) -> tuple[int, bool]:

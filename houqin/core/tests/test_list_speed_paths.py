@@ -515,10 +515,13 @@ def test_a_first_page_that_walks_too_far_is_read_sorted_and_equal(client, person
 
     StudentFactory.create_batch(4, school=school, name="预算探针", status="suspended")
     StudentFactory.create_batch(3, school=school, name="预算探针")
-    base = Student.objects.filter(school=school, name="预算探针")
+    klass = Student.objects.filter(school=school, name="预算探针").first().school_class
+    Student.objects.filter(school=school, name="预算探针").update(school_class=klass)
+    base = Student.objects.filter(school=school, school_class=klass)
     orders = (("name", "pk"), ("-student_no", "pk"), ("school_class__name", "-pk"))
     expected = {o: list(base.order_by(*o).values_list("pk", flat=True)) for o in orders}
-    monkeypatch.setattr(paging, "_STEP", 1)  # every read is over its budget at once: each is read again
+    monkeypatch.setattr(paging, "_STEP", 1)  # every read is over its budget at its first step: each is read again
+    monkeypatch.setattr(paging, "ORDER_WALK_BUDGET", 0)
     ways = set()
     for o in orders:
         with CaptureQueriesContext(connection) as ctx:
@@ -526,13 +529,23 @@ def test_a_first_page_that_walks_too_far_is_read_sorted_and_equal(client, person
         assert ids == expected[o][:3], o
         sqls = [q["sql"] for q in ctx.captured_queries]
         assert any(q.startswith("EXPLAIN QUERY PLAN") for q in sqls), o  # was it walking an index, or sorting?
-        ways.add("sorted" if any(" ORDER BY +" in q for q in sqls) else "again")
-    # The student number's index serves its order (a walk: read sorted instead); a class name's order is a sort
-    # already (read again as it was).
+        reads = [q for q in sqls if not q.startswith("EXPLAIN")]
+        ways.add("sorted" if any(" ORDER BY +" in q for q in reads) else "again")
+    # The student number's index serves its order (a walk: read sorted, by the class's index); a class name's
+    # order is a sort already (read again as it was).
     assert ways == {"sorted", "again"}
+    # A search by LIKE: no index serves it better than the walk, which is read again to its end.
+    liked = Student.objects.filter(school=school, guardian_name__contains="x").order_by("student_no", "pk")
+    with CaptureQueriesContext(connection) as ctx:
+        ids = paging.DeferredJoin(liked).first_ids(3)
+    assert ids == list(liked.values_list("pk", flat=True)[:3])
+    sqls = [q["sql"] for q in ctx.captured_queries]
+    assert any(q.startswith("EXPLAIN QUERY PLAN") for q in sqls)
+    assert not any(" ORDER BY +" in q for q in sqls if not q.startswith("EXPLAIN"))
     client.force_login(personas["logistics_director"])
     page = client.get(reverse("org:student_list"), {"q": "预算探针", "status": "suspended"}).context["page"]
-    assert sorted(o.pk for o in page.object_list) == sorted(base.filter(status="suspended").values_list("pk", flat=True))
+    assert sorted(o.pk for o in page.object_list) == sorted(
+        base.filter(status="suspended", name="预算探针").values_list("pk", flat=True))
     # Reads after it run to their end.
     monkeypatch.setattr(paging, "_STEP", 10**6)
     with connection.cursor() as cursor:
@@ -543,7 +556,7 @@ def test_a_first_page_that_walks_too_far_is_read_sorted_and_equal(client, person
     from django.db import OperationalError
 
     with pytest.raises(OperationalError):
-        paging._read_first_ids("default", 'SELECT "nope"."id" FROM "nope" ORDER BY "nope"."id" ASC LIMIT 5', [])
+        paging._read_first_ids("default", 'SELECT "nope"."id" FROM "nope" ORDER BY "nope"."id" ASC LIMIT 5', [], "nope")
 
 
 def test_a_wrong_bound_only_sizes_the_read_never_the_count(school):
