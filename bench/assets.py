@@ -103,7 +103,7 @@ def prepare() -> dict:
     from django.db.models import Count
     from rest_framework.authtoken.models import Token
 
-    from houqin.assets.models import Asset, AssetMovement
+    from houqin.assets.models import Asset, AssetCategory, AssetMovement
     from houqin.core.demo import DEMO_PASSWORD
     from houqin.core.entities import registry
 
@@ -111,13 +111,18 @@ def prepare() -> dict:
     token, _created = Token.objects.get_or_create(user=user)
     assets = registry[Asset].queryset(user)
     category = (assets.values("category_id").annotate(n=Count("id")).order_by("-n").first() or {}).get("category_id")
+    # The school's category with the fewest cards (none, or a handful): a filter matching few rows, whose first page
+    # SQLite's one plan per query shape would find by walking the whole code index (core.paging, walk budget).
+    rare = (AssetCategory.objects.filter(school=user.school).annotate(n=Count("assets")).order_by("n", "pk")
+            .values("pk", "n").first() or {"pk": category, "n": 0})
     codes = list(assets.filter(code__regex=r"^ZC[0-9]{10}$").order_by("code").values_list("code", flat=True))
     fragment = codes[len(codes) // 2][-6:] if codes else "0001"
     busy = (AssetMovement.objects.filter(asset__isnull=False).values("asset_id").annotate(n=Count("id"))
             .order_by("-n").first())
     return {"token": token.key, "password": DEMO_PASSWORD, "assets": assets.count(),
             "movements": registry[AssetMovement].queryset(user).count(), "category_id": category,
-            "code_fragment": fragment, "busy_asset": busy["asset_id"], "busy_rows": busy["n"]}
+            "rare_category_id": rare["pk"], "rare_cards": rare["n"], "code_fragment": fragment,
+            "busy_asset": busy["asset_id"], "busy_rows": busy["n"]}
 
 
 def _import_rows(n: int, *, school, seed: int = 11):
@@ -399,12 +404,15 @@ def targets_for(info: dict) -> list[dict]:
     last = max(1, -(-info["assets"] // PAGE))
     jlast = max(1, -(-info["movements"] // PAGE))
     cat, frag, busy = info["category_id"], info["code_fragment"], info["busy_asset"]
+    rare, rare_n = info.get("rare_category_id", cat), info.get("rare_cards", "?")
     s, a = "session", "api"
     return [
         {"label": "floor", "name": "floor (login_required, 1 query)", "path": "/bench/floor/", "client": s},
         {"label": "list", "name": "card list `/assets/cards/`", "path": "/assets/cards/", "client": s, "goal": "list"},
         {"label": "filter", "name": "filtered (status + category)",
          "path": f"/assets/cards/?status=in_use&category={cat}", "client": s, "goal": "filter"},
+        {"label": "filter_rare", "name": f"filtered (status + a category of {rare_n} cards)",
+         "path": f"/assets/cards/?status=in_use&category={rare}", "client": s, "goal": "filter"},
         {"label": "search_code", "name": f"search, code fragment `{frag}`", "path": f"/assets/cards/?q={frag}",
          "client": s, "goal": "search"},
         {"label": "search_name", "name": "search, name fragment `计算机`", "path": "/assets/cards/?q=%E8%AE%A1%E7%AE%97%E6%9C%BA",
