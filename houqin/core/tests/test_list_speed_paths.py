@@ -522,6 +522,7 @@ def test_a_first_page_that_walks_too_far_is_read_sorted_and_equal(client, person
     expected = {o: list(base.order_by(*o).values_list("pk", flat=True)) for o in orders}
     monkeypatch.setattr(paging, "_STEP", 1)  # every read is over its budget at its first step: each is read again
     monkeypatch.setattr(paging, "ORDER_WALK_BUDGET", 0)
+    monkeypatch.setattr(paging, "_sorts", {})
     ways = set()
     for o in orders:
         with CaptureQueriesContext(connection) as ctx:
@@ -557,6 +558,36 @@ def test_a_first_page_that_walks_too_far_is_read_sorted_and_equal(client, person
 
     with pytest.raises(OperationalError):
         paging._read_first_ids("default", 'SELECT "nope"."id" FROM "nope" ORDER BY "nope"."id" ASC LIMIT 5', [], "nope")
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the plans are SQLite's")
+def test_deep_pages_of_few_rows_are_read_sorted_and_equal(school, monkeypatch):
+    from houqin.core import paging
+    from houqin.org.tests.factories import StudentFactory
+
+    monkeypatch.setattr(paging, "_sorts", {})
+    StudentFactory.create_batch(7, school=school, name="深页探针")
+    klass = Student.objects.filter(school=school, name="深页探针").first().school_class
+    Student.objects.filter(school=school, name="深页探针").update(school_class=klass)
+    for order in (("student_no", "pk"), ("-student_no", "-pk"), ("school_class__name", "pk")):
+        qs = Student.objects.filter(school=school, school_class=klass).order_by(*order)
+        every = list(qs.values_list("pk", flat=True))
+        total = len(every)
+        join = paging.DeferredJoin(qs)
+        for bottom in range(2, total, 2):  # pages 2…, from the front and (past the middle) from the back
+            with CaptureQueriesContext(connection) as ctx:
+                rows = join.window(bottom, min(bottom + 2, total), total)
+            assert [o.pk for o in rows] == every[bottom:bottom + 2], (order, bottom)
+            reads = [q["sql"] for q in ctx.captured_queries
+                     if not q["sql"].startswith("EXPLAIN") and ("OFFSET" in q["sql"] or "LIMIT" in q["sql"])]
+            # The student number's index walked for a class: read sorted by the class's index instead.
+            assert any(" ORDER BY +" in q for q in reads) is (order[0].lstrip("-") == "student_no"), (order, reads)
+    # More rows than DEEP_SORT_MAX: read as Django reads them.
+    monkeypatch.setattr(paging, "DEEP_SORT_MAX", 3)
+    qs = Student.objects.filter(school=school, school_class=klass).order_by("student_no", "pk")
+    with CaptureQueriesContext(connection) as ctx:
+        paging.DeferredJoin(qs).window(2, 4, len(qs))
+    assert not any(" ORDER BY +" in q["sql"] for q in ctx.captured_queries)
 
 
 def test_a_wrong_bound_only_sizes_the_read_never_the_count(school):
