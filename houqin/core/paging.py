@@ -92,18 +92,17 @@ class DeferredJoin:
 
     def count_sql(self, limit: int) -> tuple[str, tuple] | None:
         """``SELECT pk … WHERE … LIMIT limit`` for the capped count, made from the first page's compiled SQL by
-        dropping its ORDER BY — when that is plain columns (no parameter, no expression, no subquery) and the
-        query is not DISTINCT; None otherwise (the count compiles its own)."""
+        dropping its ORDER BY — when that is plain columns (``_order_clause``) and the query is not DISTINCT;
+        None otherwise (the count compiles its own)."""
         first = getattr(self, "_first_sql", None)
         query = self.queryset.query
         if first is None or query.distinct or query.combinator:
             return None
         sql, params = first
-        at = sql.rfind(" ORDER BY ")
-        tail = sql[at:] if at >= 0 else ""
-        if not tail or "%s" in tail or "(" in tail or '"' not in tail:
+        clause = _order_clause(sql)
+        if clause is None:
             return None
-        return f"{sql[:at]} LIMIT {int(limit)}", tuple(params)
+        return f"{clause[0]} LIMIT {int(limit)}", tuple(params)
 
     def __getitem__(self, window):
         first = self._first
@@ -277,9 +276,10 @@ _STEP = 1000
 _ORDER_TERM = re.compile(r'^(?:"[^"]+"\.)?"[^"]+" (?:ASC|DESC)(?: NULLS (?:FIRST|LAST))?$|^\d+ (?:ASC|DESC)$')
 
 
-def _sorted_order(sql: str) -> str | None:
-    """``sql`` with every column of its final ORDER BY prefixed by unary +; None unless that clause is plain
-    column terms (quoted names or result positions) followed by nothing but LIMIT/OFFSET numbers."""
+def _order_clause(sql: str) -> tuple[str, list[str], str] | None:
+    """``(what comes before, terms, LIMIT/OFFSET after)`` of ``sql``'s final ORDER BY, or None unless that clause
+    is plain column terms (quoted names or result positions: no parameter, expression or subquery) followed by
+    nothing but LIMIT/OFFSET numbers."""
     at = sql.rfind(" ORDER BY ")
     if at < 0:
         return None
@@ -291,7 +291,16 @@ def _sorted_order(sql: str) -> str | None:
     terms = order.split(", ")
     if not all(_ORDER_TERM.match(t) for t in terms):
         return None
-    return sql[:at] + " ORDER BY " + ", ".join(t if t[0].isdigit() else "+" + t for t in terms) + rest
+    return sql[:at], terms, rest
+
+
+def _sorted_order(sql: str) -> str | None:
+    """``sql`` with every column of its final ORDER BY prefixed by unary + (``_order_clause``), or None."""
+    clause = _order_clause(sql)
+    if clause is None:
+        return None
+    head, terms, rest = clause
+    return head + " ORDER BY " + ", ".join(t if t[0].isdigit() else "+" + t for t in terms) + rest
 
 
 def _run_ids(db: str, sql: str, params) -> list:

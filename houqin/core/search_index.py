@@ -175,7 +175,7 @@ def _fetch_candidates(alias: str, source: str, sql: str, params, *, as_json: boo
     A common term's answer is kept for ``DENSITY_TTL``: it picks the plan, never the rows (both plans return
     exactly what the plain search returns), and reading 12,500 index entries to find a term common (计算机)
     costs more than the scan's first page. A term's share of a table changes slowly."""
-    key = (database_key(alias), source, sql, tuple(params), DENSE_MIN, DENSE_SHARE)
+    key = _density_key(alias, source, sql, params)
     now = time.monotonic()
     found_dense = _density.get(key)
     if found_dense is not None and now - found_dense < DENSITY_TTL:
@@ -206,19 +206,28 @@ def count_source(entity, alias: str, value: str, key: str | None) -> tuple[str, 
     many matches (计算机 among 100,000 cards: 1,001 matches among 8,000 rows, 1.3 ms; through the index
     0.35 ms). None when the term is not known as common, or the index would first read all its candidates
     (two tables: a UNION)."""
+    found = entity_candidate_sql(entity, alias, value, key)
+    if found is None:
+        return None
+    sql, params, _exact = found
+    seen = _density.get(_density_key(alias, entity.model._meta.db_table, sql, params))
+    if seen is None or time.monotonic() - seen >= DENSITY_TTL:
+        return None
+    return _as_source(sql, params)
+
+
+def _density_key(alias: str, source: str, sql: str, params) -> tuple:
+    return (database_key(alias), source, sql, tuple(params), DENSE_MIN, DENSE_SHARE)
+
+
+def entity_candidate_sql(entity, alias: str, value: str, key: str | None):
+    """``candidate_sql`` for ``entity``'s declared index on database ``alias``, or None when it has none there
+    (no index declared or built, no search fields, a related-field search column)."""
     table = getattr(entity, "search_index", None)
     fields = tuple(entity.search_fields)
     if not table or not fields or any("__" in f for f in fields) or not index_exists(alias, table):
         return None
-    found = candidate_sql(table, fields, value, key, bigrams=index_exists(alias, bigram_table(table)))
-    if found is None:
-        return None
-    sql, params, _exact = found
-    key_ = (database_key(alias), entity.model._meta.db_table, sql, tuple(params), DENSE_MIN, DENSE_SHARE)
-    seen = _density.get(key_)
-    if seen is None or time.monotonic() - seen >= DENSITY_TTL:
-        return None
-    return _as_source(sql, params)
+    return candidate_sql(table, fields, value, key, bigrams=index_exists(alias, bigram_table(table)))
 
 
 def _has_json_each(alias: str) -> bool:
@@ -241,13 +250,7 @@ def candidates(entity, alias: str, value: str, key: str | None):
     The index is read once, here: the page's count and its rows then both read the ids as a JSON array
     (``json_each``) instead of each running the full-text query again (``zhang`` among 100,000 students:
     982 candidates, 1.5 ms per reading)."""
-    table = getattr(entity, "search_index", None)
-    fields = tuple(entity.search_fields)
-    if not table or not fields or any("__" in f for f in fields):
-        return None
-    if not index_exists(alias, table):
-        return None
-    found = candidate_sql(table, fields, value, key, bigrams=index_exists(alias, bigram_table(table)))
+    found = entity_candidate_sql(entity, alias, value, key)
     if found is None:
         return None
     sql, params, exact = found
