@@ -345,6 +345,34 @@ _INSERT_TRIGGER = re.compile(
     re.IGNORECASE | re.DOTALL)
 
 
+_INSERT_TARGET = re.compile(r"\s*INSERT\s+INTO\s+(?P<target>\w+)", re.IGNORECASE)
+# FTS5's defaults (https://sqlite.org/fts5.html#the_automerge_configuration_option and crisismerge)
+FTS5_MERGE_DEFAULTS = {"automerge": 4, "crisismerge": 16}
+FTS5_BULK_MERGES = {"automerge": 0, "crisismerge": 64}
+
+
+@contextmanager
+def fts5_merges_deferred(cursor, table: str):
+    """Around a bulk insert into ``table`` when it is an FTS5 table: no incremental merging of its index segments
+    (``automerge`` 0) and a forced merge only once 64 segments of a level pile up (``crisismerge``), then the
+    table's own settings again — inside the caller's transaction, so the index is complete at its commit. At 100k
+    cards the trigram index took 1.49 s with FTS5's defaults, 0.88 s so; the ~10 extra segments are folded by
+    the next inserts' automerge and cost a search nothing measurable (0.61 vs 0.60 ms for three terms). Any
+    other table: nothing changes."""
+    cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s", [table])
+    found = cursor.fetchone()
+    if found is None or not re.search(r"\bUSING\s+fts5\b", found[0] or "", re.IGNORECASE):
+        yield
+        return
+    cursor.execute(f"SELECT k, v FROM {table}_config WHERE k IN ('automerge', 'crisismerge')")  # noqa: S608 - a table named by a trigger
+    kept = {**FTS5_MERGE_DEFAULTS, **dict(cursor.fetchall())}
+    for key, value in FTS5_BULK_MERGES.items():
+        cursor.execute(f"INSERT INTO {table}({table}, rank) VALUES (%s, %s)", [key, value])  # noqa: S608
+    yield
+    for key in FTS5_BULK_MERGES:
+        cursor.execute(f"INSERT INTO {table}({table}, rank) VALUES (%s, %s)", [key, int(kept[key])])  # noqa: S608
+
+
 def _matching_triggers(connection, table: str, pattern):
     """``[(name, sql, match)]`` of ``table``'s triggers whose SQL ``pattern`` matches (names and table checked)."""
     with connection.cursor() as cursor:
@@ -460,15 +488,18 @@ def set_based_triggers(model, using: str, objs: list, *, counts_only: bool = Fal
         for name, *_rest in [*triggers, *counters]:
             cursor.execute(f"DROP TRIGGER {connection.ops.quote_name(name)}")
         yield pks
+        # The counts first: their statement reads the rows just inserted, still in the page cache (after the
+        # search indexes' fill, the 100k cards' count took 0.86 s instead of 0.2).
+        for _name, _sql, target, pk_column, statement in counters:
+            _counted(cursor, target, pk_column, statement, pks)
         for _name, sql, insert, head, _values in triggers:
             todo = []
             rows = _prepared_rows(sql, prepared, pks, todo)
-            if rows:
-                cursor.executemany(f"{head} VALUES ({', '.join(['%s'] * len(rows[0]))})", rows)
-            for low, high in _ranges(sorted(todo)):
-                cursor.execute(insert, [low, high])
-        for _name, _sql, target, pk_column, statement in counters:
-            _counted(cursor, target, pk_column, statement, pks)
+            with fts5_merges_deferred(cursor, _INSERT_TARGET.match(head)["target"]):
+                if rows:
+                    cursor.executemany(f"{head} VALUES ({', '.join(['%s'] * len(rows[0]))})", rows)
+                for low, high in _ranges(sorted(todo)):
+                    cursor.execute(insert, [low, high])
         for _name, sql, *_rest in [*triggers, *counters]:
             cursor.execute(sql)
 

@@ -139,6 +139,47 @@ def test_set_based_triggers_are_restored_and_an_error_undoes_everything(school):
         assert cursor.fetchone()[0] == 0
 
 
+def _fts_config(table):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT k, v FROM {table}_config WHERE k IN ('automerge', 'crisismerge') ORDER BY k")  # noqa: S608
+        return cursor.fetchall()
+
+
+@pytest.mark.parametrize("kept", [None, {"automerge": 8, "crisismerge": 20}])
+def test_a_bulk_insert_defers_fts5_merges_and_leaves_the_settings_as_they_were(school, kept):
+    from django.test.utils import CaptureQueriesContext
+
+    with connection.cursor() as cursor:
+        for key, value in (kept or {}).items():
+            cursor.execute(f"INSERT INTO org_student_fts(org_student_fts, rank) VALUES ('{key}', {value})")
+    with CaptureQueriesContext(connection) as captured, transaction.atomic():
+        bulk.bulk_insert(Student, _students(school, "M", ROWS))
+    steps = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("INSERT INTO org_student_fts(")]
+    wanted = kept or bulk.FTS5_MERGE_DEFAULTS
+    assert [s.replace('"', "'") for s in steps if "rank" in s] == [
+        "INSERT INTO org_student_fts(org_student_fts, rank) VALUES ('automerge', 0)",
+        "INSERT INTO org_student_fts(org_student_fts, rank) VALUES ('crisismerge', 64)",
+        f"INSERT INTO org_student_fts(org_student_fts, rank) VALUES ('automerge', {wanted['automerge']})",
+        f"INSERT INTO org_student_fts(org_student_fts, rank) VALUES ('crisismerge', {wanted['crisismerge']})",
+    ]
+    fills = [i for i, s in enumerate(steps) if "rank" not in s]
+    assert fills and steps[fills[0] - 1].endswith("64)") and "rank" in steps[fills[-1] + 1]  # the fill in between
+    assert dict(_fts_config("org_student_fts")) == wanted
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM org_student_fts WHERE org_student_fts MATCH '\"M00\"'")
+        assert cursor.fetchone()[0] == Student.objects.filter(student_no__contains="M00").count() > 0
+        cursor.execute("INSERT INTO org_student_fts(org_student_fts) VALUES ('integrity-check')")
+
+
+def test_fts5_merge_settings_are_rolled_back_with_a_failed_insert(school):
+    before = _fts_config("org_student_fts")
+    objs = _students(school, "R", ROWS)
+    objs[-1].student_no = objs[0].student_no
+    with pytest.raises(IntegrityError), transaction.atomic():
+        bulk.bulk_insert(Student, objs)
+    assert _fts_config("org_student_fts") == before
+
+
 def test_trigger_values_worked_out_before_the_transaction_are_the_triggers_own(school):
     objs = _students(school, "P", ROWS)
     bulk.prepare_insert(Student, objs)
