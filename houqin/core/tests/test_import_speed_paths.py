@@ -5,6 +5,7 @@ import io
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext_lazy
 
@@ -544,3 +545,74 @@ def test_bulk_insert_outside_a_transaction_inserts_and_keys_every_row(school):
         assert sorted(Student.objects.filter(pk__in=[o.pk for o in group]).values_list("student_no", flat=True)) == \
             sorted(o.student_no for o in group)
     assert bulk.inserted_values(more) is None
+
+
+def _outcome(clean, *args):
+    try:
+        value = clean(*args)
+    except ValidationError as exc:
+        return ("error", exc.messages)
+    return ("ok", type(value), str(value))
+
+
+def test_the_fast_cleans_give_djangos_answers_and_errors():
+    """_fast_clean answers a plain text or decimal value as Django's clean does, and hands anything else to it."""
+    import decimal
+
+    from django import forms
+    from django.core.validators import RegexValidator
+    from django.db import models as m
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    form_fields = [forms.CharField(max_length=5), forms.CharField(max_length=5, required=False, strip=False),
+                   forms.CharField(min_length=2, required=False), forms.DecimalField(max_digits=6, decimal_places=2),
+                   forms.DecimalField(max_digits=4, decimal_places=0, required=False)]
+    model_fields = [m.CharField(max_length=5), m.CharField(max_length=5, blank=True), m.TextField(),
+                    m.DecimalField(max_digits=6, decimal_places=2), m.DecimalField(max_digits=4, decimal_places=1,
+                                                                                   null=True, blank=True)]
+    for field in [*form_fields, *model_fields]:
+        assert importing._fast_clean(field) is not None, field
+    for field in (forms.CharField(validators=[RegexValidator("x")]), forms.EmailField(),
+                  forms.DecimalField(max_digits=6, decimal_places=2, min_value=0), forms.DecimalField(localize=True),
+                  m.CharField(max_length=5, choices=[("a", "A")]), m.CharField(max_length=5, validators=[RegexValidator("x")]),
+                  m.DecimalField(max_digits=6, decimal_places=2, validators=[RegexValidator("x")]), m.IntegerField()):
+        assert importing._fast_clean(field) is None, field
+
+    texts = st.text(alphabet="ab 张\x00\t", max_size=8)
+    numbers = st.one_of(st.decimals(allow_nan=True, allow_infinity=True, places=None),
+                        st.decimals(min_value=-99999, max_value=99999, places=3),
+                        st.from_regex(r"\A\s?-?\d{0,6}(\.\d{0,4})?(E[+-]?\d)?\s?\Z"))
+
+    def outcome(clean, *args):
+        try:
+            value = clean(*args)
+        except ValidationError as exc:
+            return ("error", exc.messages)
+        return ("ok", type(value), str(value))
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.one_of(st.none(), st.integers(), texts, numbers))
+    def check(value):
+        for field in form_fields:
+            assert outcome(importing._fast_clean(field), value) == outcome(field.clean, value), (field, value)
+        for field in model_fields:
+            assert outcome(importing._fast_clean(field), value, None) == outcome(field.clean, value, None), (field, value)
+
+    check()
+    assert str(importing._fast_clean(form_fields[3])("1.50")) == "1.50"  # the places as written, as Django keeps them
+    assert isinstance(importing._fast_clean(model_fields[3])(decimal.Decimal("12.5"), None), decimal.Decimal)
+
+
+def test_a_number_in_a_date_column_is_read_or_refused_never_a_crash():
+    import datetime
+    import decimal
+
+    field = importing.ImportDateField(required=False)
+    assert field.clean(20260901) == datetime.date(2026, 9, 1)
+    assert field.clean(46266) == datetime.date(2026, 9, 1)  # Excel's serial number of 2026-09-01
+    assert field.clean(decimal.Decimal("46266")) == datetime.date(2026, 9, 1)
+    assert field.clean("2026-09-01") == datetime.date(2026, 9, 1)
+    for bad in (20261301, 0, -5, 99999999, decimal.Decimal("46266.5"), 1.5, float("nan")):
+        with pytest.raises(ValidationError):
+            field.clean(bad)
