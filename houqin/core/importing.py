@@ -37,6 +37,7 @@ def _excel():
     return excel
 
 MAX_IMPORT_ROWS = 200_000
+KEY_SCAN_FROM = 5_000  # rows with a key from which the school's keys are read at once (validate)
 PREVIEW_ROWS = 20
 TRUE_WORDS = {"是", "y", "yes", "true", "1", "√", "✓", "有"}
 FALSE_WORDS = {"否", "n", "no", "false", "0", "×", "✗", "无", ""}
@@ -294,8 +295,15 @@ def validate(entity: Entity, source, *, actor, school) -> tuple[ImportResult, li
         qs = entity.base_queryset()
         if school is not None and entity.field("school") is not None:
             qs = qs.filter(school=school)
-        for i in range(0, len(keys), 500):
-            for obj in qs.filter(**{f"{key}__in": [k for k in keys[i:i + 500] if k]}):
+        wanted = [k for k in keys if k]
+        if len(wanted) > KEY_SCAN_FROM:
+            # A large file (a cut-over: mostly new rows): the keys the school has, in one query, then only the
+            # records the file names — not 200 IN queries of 500 keys finding nothing (0.6 s at 100k rows).
+            named = set(wanted)
+            wanted = [k for k in map(str, qs.order_by().values_list(key, flat=True).iterator(chunk_size=5000))
+                      if k in named]
+        for i in range(0, len(wanted), 500):
+            for obj in qs.filter(**{f"{key}__in": wanted[i:i + 500]}):
                 existing[str(getattr(obj, key))] = obj
 
     new, changed, seen = [], [], {}

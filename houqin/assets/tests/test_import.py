@@ -196,7 +196,12 @@ def test_finance_code_of_another_card_and_future_opening_date_are_refused(person
     assert "ZC20158000" in next(p.message for p in result.problems if p.column == _header(Asset, "finance_code"))
 
 
-def test_reimport_updates_the_card_and_posts_a_movement_only_when_it_moved(personas, places, school):
+@pytest.mark.parametrize("scan_from", [5000, 0])  # keys looked up by IN, or the school's keys read at once
+def test_reimport_updates_the_card_and_posts_a_movement_only_when_it_moved(personas, places, school, scan_from,
+                                                                            monkeypatch):
+    from houqin.core import importing as core_importing
+
+    monkeypatch.setattr(core_importing, "KEY_SCAN_FROM", scan_from)
     keeper = personas["asset_keeper"]
     rows = _cutover_rows(places)[:3]
     assert run_import(registry[Asset], _xlsx(Asset, rows), actor=keeper, school=school, commit=True).ok
