@@ -664,18 +664,18 @@ def _in_python(expressions: list[str], columns: list[str], sources: list[tuple],
         if found is None:
             return None
         plan.append((at[found], True))
-    rows = []
-    for source in sources:
-        row = []
-        for position, bigrams in plan:
-            value = source[position]
-            if bigrams:
-                value = bigrams_text(value)
-                if value is NotImplemented:
-                    return None
-            row.append(value)
-        rows.append(tuple(row))
-    return rows
+    # Column by column, each distinct text's tokens worked out once (names, specifications and pinyin repeat).
+    columns_of = list(zip(*sources, strict=True)) if sources else [() for _c in columns]
+    values = []
+    for position, bigrams in plan:
+        column = columns_of[position]
+        if bigrams:
+            tokens = {text: bigrams_text(text) for text in dict.fromkeys(column)}
+            if NotImplemented in tokens.values():
+                return None
+            column = list(map(tokens.__getitem__, column))
+        values.append(column)
+    return list(zip(*values, strict=True)) if sources else []
 
 
 def _prepared_rows(trigger: str, prepared, keys: list, todo: list) -> list[tuple]:
