@@ -808,11 +808,18 @@ def _run_import(entity: Entity, source, *, actor, school, commit: bool, timings:
         result, new, changed = validate(entity, source, actor=actor, school=school)
     if not commit or not result.ok:
         return result
+    # TEMP tables staging rows (bulk.prepare_insert, bulk._insert_many) go at the end, after the lock.
+    with stages_dropped_after(router.db_for_write(entity.model)):
+        return _write_import(entity, new=new, changed=changed, actor=actor, school=school, result=result,
+                             timings=timings)
+
+
+def _write_import(entity: Entity, *, new: list, changed: list, actor, school, result: ImportResult,
+                  timings: dict | None) -> ImportResult:
     with _timed(timings, "prepare"):
         prepare_write(entity, new=new, changed=changed)
     try:
-        with (stages_dropped_after(router.db_for_write(entity.model)), checkpoint_after(entity.model, timings),
-              _timed(timings, "write"), transaction.atomic()):
+        with checkpoint_after(entity.model, timings), _timed(timings, "write"), transaction.atomic():
             entity.import_write(new=new, changed=changed, actor=actor, school=school, result=result)
         with _timed(timings, "analyze"):
             if len(new) >= ANALYZE_AFTER_ROWS:

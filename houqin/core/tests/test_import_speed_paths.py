@@ -546,6 +546,7 @@ def test_bulk_insert_outside_a_transaction_inserts_and_keys_every_row(school):
         assert sorted(Student.objects.filter(pk__in=[o.pk for o in group]).values_list("student_no", flat=True)) == \
             sorted(o.student_no for o in group)
     assert bulk.inserted_values(more) is None
+    assert _temp_tables() == []  # the rows bound before (prepare_insert, outside a transaction) are dropped unused
 
 
 def _outcome(clean, *args):
@@ -650,3 +651,45 @@ def test_a_staged_insert_that_breaks_a_constraint_leaves_nothing(school):
     with pytest.raises(IntegrityError), transaction.atomic():
         bulk.bulk_insert(Student, _students(school, "K", ROWS) + _students(school, "K", 1))
     assert Student.objects.count() == count and _temp_tables() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_outside_a_transaction_binds_its_rows_before_the_lock_and_writes_the_same(school, personas):
+    """In production the import's prepare runs outside any transaction: the new rows are bound into a TEMP table
+    then (bulk._stage_columns) and the write copies them. The rows, index entries and audit entries are the ones
+    the in-transaction path writes; no TEMP table is left."""
+    from django.test.utils import CaptureQueriesContext
+
+    assert not connection.in_atomic_block
+    assert _temp_tables() == []
+    with CaptureQueriesContext(connection) as captured:
+        staged = run_import(registry[Student], _xlsx(school, ROWS), actor=personas["logistics_director"],
+                            school=school, commit=True)
+    assert staged.ok and staged.created == ROWS, staged.problems[:3]
+    sqls = [q["sql"] for q in captured.captured_queries]
+    assert any(s.startswith("CREATE TEMP TABLE houqin_stage_") for s in sqls)
+    assert any(s.startswith('INSERT INTO "org_student"') and "FROM temp.houqin_stage_" in s for s in sqls)
+    assert _temp_tables() == []
+    students, fts, _bigrams, audit = _snapshot(school)
+    assert len(students) == ROWS and len(audit) == ROWS
+    assert [(r["id"], r["student_no"], r["name"], r["search_keys"]) for r in students] == [tuple(r) for r in fts]
+    # the same file again through the path that binds in the transaction gives the same rows (but their keys)
+    Student.objects.filter(school=school, student_no__startswith="Q").delete()
+    bulk_stage_from = bulk.STAGE_FROM
+    try:
+        bulk.STAGE_FROM = 10 ** 9
+        plain = run_import(registry[Student], _xlsx(school, ROWS), actor=personas["logistics_director"],
+                           school=school, commit=True)
+    finally:
+        bulk.STAGE_FROM = bulk_stage_from
+    assert plain.ok
+    again, fts_again, _b, audit_again = _snapshot(school)
+
+    def without_keys(rows):
+        return [{k: v for k, v in r.items() if k != "id"} for r in rows]
+
+    assert without_keys(again) == without_keys(students)
+    assert [r[1:] for r in fts_again] == [r[1:] for r in fts]
+    assert [{k: v for k, v in a.items() if k != "object_id"} | {"after": {**a["after"], "id": None}}
+            for a in audit_again[-ROWS:]] == [
+        {k: v for k, v in a.items() if k != "object_id"} | {"after": {**a["after"], "id": None}} for a in audit]
