@@ -23,6 +23,7 @@ from django.db import IntegrityError, models, router, transaction
 from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .audit import SNAPSHOT, audit_bulk, prepare_snapshots, serialize_for_audit
 from .bulk import bulk_insert, prepare_insert, stages_dropped_after
@@ -144,6 +145,7 @@ class ImportDateField(forms.DateField):
     DateField fails on a number or a yes/no cell instead)."""
 
     import_pure = True  # see _memoised
+    default_error_messages = {"invalid": gettext_lazy("Not a date: write it as 2026-09-01.")}
     EXCEL_EPOCH = datetime.date(1899, 12, 30)
     EXCEL_LAST = 73050  # 2099-12-31
 

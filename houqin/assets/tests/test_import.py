@@ -410,3 +410,30 @@ def test_an_import_dated_into_a_closed_month_is_refused_whole(personas, places, 
     text = " ".join(p.message for p in result.problems)
     assert "2025-12" in text and text.count("2025-12") >= 3  # every row named
     assert Asset.objects.count() == before
+
+
+def test_a_number_in_a_date_column_is_read_as_a_date_or_reported_never_a_server_error(client, personas, places,
+                                                                                     school):
+    """An old ledger's date cell that lost its date format holds Excel's serial number (46266 is 2026-09-01), or
+    20150315 typed as a number; anything else numeric is reported against its row and column."""
+    keeper = personas["asset_keeper"]
+    rows = _cutover_rows(places)[:3]
+    rows[0]["acquired_on"] = 42078  # Excel's serial number of 2015-03-15
+    rows[1]["acquired_on"] = 20150316
+    rows[2]["acquired_on"] = 123  # 1900-05-02 as a serial: a date, though an odd one; refused by nothing
+    rows[2]["in_service_on"] = 7.5  # no date at all
+    result = run_import(registry[Asset], _xlsx(Asset, rows), actor=keeper, school=school, commit=False)
+    assert [(p.row, p.column) for p in result.problems] == [(4, _header(Asset, "in_service_on"))]
+    assert "2026-09-01" in result.problems[0].message  # says how to write it
+    del rows[2]
+    assert run_import(registry[Asset], _xlsx(Asset, rows), actor=keeper, school=school, commit=True).ok
+    assert list(Asset.objects.filter(school=school, code__in=[r["code"] for r in rows]).order_by("code")
+                .values_list("acquired_on", flat=True)) == [datetime.date(2015, 3, 15), datetime.date(2015, 3, 16)]
+    # through the page: the preview lists it by row and column (400, as for any bad row), not a server error
+    client.force_login(keeper)
+    bad = _cutover_rows(places)[3:4]
+    bad[0]["acquired_on"] = 99999999
+    response = client.post(reverse("assets:asset_import"), {"file": _xlsx(Asset, bad)})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert str(_header(Asset, "acquired_on")) in html and ("不是有效的日期" in html or "Not a date" in html)
