@@ -268,16 +268,31 @@ def _insert_many(cursor, head: str, row_sql: str, per_row: int, batches, count: 
         for rows in batches:
             cursor.executemany(head + row_sql, rows)
         return
-    stage = f"houqin_stage_{next(_STAGES)}"
-    names = ", ".join(f"c{i}" for i in range(per_row))
-    cursor.execute(f"CREATE TEMP TABLE {stage} ({names})")
+    stage = _new_stage(cursor, per_row)
     try:
-        insert = f"INSERT INTO temp.{stage} VALUES ({', '.join(['%s'] * per_row)})"  # noqa: S608 - our own name
-        for rows in batches:
-            cursor.executemany(insert, rows)
-        cursor.execute(f"{head.rstrip().removesuffix('VALUES')} SELECT {names} FROM temp.{stage} ORDER BY rowid")  # noqa: S608
+        _fill_stage(cursor, stage, per_row, batches)
+        _copy_stage(cursor, head, stage, ", ".join(f"c{i}" for i in range(per_row)))
     finally:
         _drop_stage(cursor, stage)
+
+
+def _new_stage(cursor, width: int) -> str:
+    """A new TEMP table of ``width`` untyped columns ``c0 …`` (no index, no constraint); its name."""
+    stage = f"houqin_stage_{next(_STAGES)}"
+    cursor.execute(f"CREATE TEMP TABLE {stage} ({', '.join(f'c{i}' for i in range(width))})")
+    return stage
+
+
+def _fill_stage(cursor, stage: str, width: int, batches) -> None:
+    insert = f"INSERT INTO temp.{stage} VALUES ({', '.join(['%s'] * width)})"  # noqa: S608 - our own name
+    for rows in batches:
+        cursor.executemany(insert, rows)
+
+
+def _copy_stage(cursor, head: str, stage: str, picked: str, params=()) -> None:
+    """``head`` (``INSERT INTO t (cols) VALUES ``) with the rows of ``stage`` in their order, ``picked`` per row."""
+    cursor.execute(f"{head.rstrip().removesuffix('VALUES')} SELECT {picked} FROM temp.{stage} ORDER BY rowid",  # noqa: S608
+                   list(params))
 
 
 def _drop_stage(cursor, stage: str) -> None:
@@ -296,17 +311,15 @@ def _stage_columns(connection, batch: _Batch) -> None:
     1.7 s. Dropped where ``bulk_insert`` takes the batch, or at the end of ``stages_dropped_after``."""
     if connection.in_atomic_block or batch.columns is None or len(batch.objs) < STAGE_FROM:
         return
-    width = len(batch.attnames)
-    stage = f"houqin_stage_{next(_STAGES)}"
+    width, count = len(batch.attnames), len(batch.objs)
     columns = [batch.columns[a] for a in batch.attnames]
     with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TEMP TABLE {stage} ({', '.join(f'c{i}' for i in range(width))})")
+        stage = _new_stage(cursor, width)
         later = _DROP_LATER.get()
         if later is not None:
             later.append(stage)  # dropped at the end of the import even if the write never takes it
-        insert = f"INSERT INTO temp.{stage} VALUES ({', '.join(['%s'] * width)})"  # noqa: S608 - our own name
-        for start in range(0, len(batch.objs), 10_000):
-            cursor.executemany(insert, _rows_of(columns, start, min(len(batch.objs), start + 10_000)))
+        _fill_stage(cursor, stage, width, (_rows_of(columns, start, min(count, start + 10_000))
+                                           for start in range(0, count, 10_000)))
     batch.stage = stage
 
 
@@ -382,8 +395,7 @@ def bulk_insert(model, objs: list, *, batch_size: int = 1000) -> list:
                 # Bound into a TEMP table before the transaction (prepare_insert): only the copy happens here.
                 position = {a: i for i, a in enumerate(prepared[0].attnames)}
                 picked = ", ".join("%s" if f.attname in stamps else f"c{position[f.attname]}" for f in fields)
-                cursor.execute(f"{head.rstrip().removesuffix('VALUES')} SELECT {picked} FROM temp.{stage} "  # noqa: S608
-                               "ORDER BY rowid", [stamps[f.attname].value for f in fields if f.attname in stamps])
+                _copy_stage(cursor, head, stage, picked, [stamps[f.attname].value for f in fields if f.attname in stamps])
             else:
                 _insert_many(cursor, head, row_sql, per_row, batches(), len(objs))
             if stage is not None:
