@@ -286,16 +286,18 @@ class AssetMovement(models.Model):
     happened_on = models.DateField(_("date"))
     quantity = models.IntegerField(_("quantity"), default=0)
     value_change = models.DecimalField(_("value change"), max_digits=14, decimal_places=2, default=0)
+    # The *_before columns and reversal_of are empty on most rows (every opening, every card's first row): their
+    # indexes are partial (Meta.indexes), so a row without them adds no index entry.
     room_before = models.ForeignKey("org.Room", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                                    verbose_name=_("place before"))
+                                    db_index=False, verbose_name=_("place before"))
     room_after = models.ForeignKey("org.Room", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                    verbose_name=_("place"))
     department_before = models.ForeignKey("org.Department", on_delete=models.PROTECT, null=True, blank=True,
-                                          related_name="+", verbose_name=_("department before"))
+                                          related_name="+", db_index=False, verbose_name=_("department before"))
     department_after = models.ForeignKey("org.Department", on_delete=models.PROTECT, null=True, blank=True,
                                          related_name="+", verbose_name=_("department"))
     custodian_before = models.ForeignKey("org.Staff", on_delete=models.PROTECT, null=True, blank=True,
-                                         related_name="+", verbose_name=_("custodian before"))
+                                         related_name="+", db_index=False, verbose_name=_("custodian before"))
     custodian_after = models.ForeignKey("org.Staff", on_delete=models.PROTECT, null=True, blank=True,
                                         related_name="+", verbose_name=_("custodian"))
     status_before = models.CharField(_("status before"), max_length=10, choices=UseStatus.choices, blank=True)
@@ -303,7 +305,7 @@ class AssetMovement(models.Model):
     document = models.CharField(_("document"), max_length=60, blank=True)  # e.g. "调拨单 DB2026-0003"
     document_url = models.CharField(_("document link"), max_length=200, blank=True)
     reversal_of = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                                    verbose_name=_("reverses"))
+                                    db_index=False, verbose_name=_("reverses"))
     note = models.CharField(_("note"), max_length=200, blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                               related_name="+", verbose_name=_("by"))
@@ -322,8 +324,18 @@ class AssetMovement(models.Model):
             models.Index(fields=["school", "happened_on"], name="assets_movement_day"),
             # A card's or an item's journal, newest first, at a million rows (bench/assets.py).
             models.Index(fields=["asset", "-id"], name="assets_movement_asset"),
-            models.Index(fields=["item", "-id"], name="assets_movement_item"),
+            # Partial indexes of columns empty on most rows (``item``: all but the low-value items' rows): a lookup
+            # ``col = x`` (a PROTECT check too) implies ``col IS NOT NULL`` and uses them, on SQLite and PostgreSQL.
+            models.Index(fields=["item", "-id"], name="assets_movement_item", condition=Q(item__isnull=False)),
             models.Index(fields=["school", "kind", "-id"], name="assets_movement_kind"),
+            models.Index(fields=["room_before"], name="assets_movement_room_before",
+                         condition=Q(room_before__isnull=False)),
+            models.Index(fields=["department_before"], name="assets_movement_dept_before",
+                         condition=Q(department_before__isnull=False)),
+            models.Index(fields=["custodian_before"], name="assets_movement_keeper_before",
+                         condition=Q(custodian_before__isnull=False)),
+            models.Index(fields=["reversal_of"], name="assets_movement_reversal_of",
+                         condition=Q(reversal_of__isnull=False)),
         ]
 
     def __str__(self) -> str:

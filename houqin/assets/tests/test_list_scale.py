@@ -64,3 +64,48 @@ def test_a_cards_journal_uses_its_own_index(school, cards):
         cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
         plan = " ".join(str(row[-1]) for row in cursor.fetchall())
     assert "assets_movement_asset" in plan, plan
+
+
+PARTIAL = {"assets_movement_item": "item_id", "assets_movement_room_before": "room_before_id",
+           "assets_movement_dept_before": "department_before_id", "assets_movement_keeper_before": "custodian_before_id",
+           "assets_movement_reversal_of": "reversal_of_id"}
+
+
+def _index_sql(name: str) -> str:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = %s", [name])
+        else:
+            cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [name])
+        row = cursor.fetchone()
+    return row[0] if row else ""
+
+
+@pytest.mark.django_db
+def test_journal_indexes_of_mostly_empty_columns_hold_only_rows_that_have_them():
+    """assets.0008: an opening or a card's row (no state before, no item, not a reversal) adds no entry to them."""
+    for name, column in PARTIAL.items():
+        sql = _index_sql(name).replace('"', "").lower()
+        assert f"where {column} is not null" in sql or f"where ({column} is not null)" in sql, (name, sql)
+    for single in ("assets_assetmovement_room_before_id_70037080", "assets_assetmovement_reversal_of_id_483488e4"):
+        assert _index_sql(single) == ""  # the full single-column indexes are gone
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the query plan and triggers are SQLite's")
+def test_lookups_by_those_columns_still_use_their_partial_index(school, cards):
+    from houqin.core import bulk
+
+    room = cards[0].room
+    reversed_row = AssetMovement.objects.filter(asset=cards[0]).first()
+    lookups = {"assets_movement_item": {"item_id": 1}, "assets_movement_room_before": {"room_before": room},
+               "assets_movement_reversal_of": {"reversal_of": reversed_row},
+               "assets_movement_keeper_before": {"custodian_before_id": 1},
+               "assets_movement_dept_before": {"department_before_id__in": [1]}}  # what a PROTECT check asks
+    with connection.cursor() as cursor:
+        for index, lookup in lookups.items():
+            sql, params = AssetMovement.objects.filter(**lookup).order_by().query.sql_with_params()
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+            assert index in plan, (lookup, plan)
+    # The migration changed indexes only: the journal's row-count triggers are still there.
+    assert bulk.count_triggers(connection, AssetMovement._meta.db_table)
