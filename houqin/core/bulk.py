@@ -329,6 +329,11 @@ def _set_based(model, connection, rows: int) -> bool:
             and type(model._meta.pk) in _AUTO)
 
 
+def usable_for(model) -> bool:
+    """Whether this module's SQLite paths serve ``model`` on the database it is written to."""
+    return _usable(model, connections[router.db_for_write(model)])
+
+
 def _usable(model, connection) -> bool:
     meta = model._meta
     return (connection.vendor == "sqlite" and connection.features.can_return_rows_from_bulk_insert
@@ -901,11 +906,7 @@ def insert_columns(model, columns: dict, count: int) -> int:
             prepared.append([v.value if type(v) is Ready else convert(v) for v in column])
         else:
             prepared.append(_convert_column(column, convert, _ready_types(f), kinds))
-    pk = qn(meta.pk.column)
-    with set_based_triggers(model, using, [None] * count, counts_only=True) as inserted, connection.cursor() as cursor:
-        if inserted is not None:  # in a write transaction: the rows after the largest key are ours
-            cursor.execute(f"SELECT max({pk}) FROM {qn(meta.db_table)}")  # noqa: S608 - names from the model
-            (largest,) = cursor.fetchone()
+    with _counted_insert(model, using, count, "insert_columns") as cursor:
         if connection.in_atomic_block:  # one prepared statement (see bulk_insert)
             _insert_many(cursor, head, row_sql, per_row,
                          (_rows_of(prepared, start, min(count, start + 10 * batch))
@@ -915,10 +916,80 @@ def insert_columns(model, columns: dict, count: int) -> int:
                 end = min(count, start + batch)
                 params = [value for row in _rows_of(prepared, start, end) for value in row]
                 cursor.execute(head + ", ".join([row_sql] * (end - start)), params)
+    return count
+
+
+@contextmanager
+def _counted_insert(model, using: str, count: int, caller: str):
+    """A cursor for inserting ``count`` rows of ``model`` whose row-count triggers run once for all of them
+    (``set_based_triggers``, ``counts_only``) when in a write transaction: the rows after the largest key
+    before the block are the block's (nobody else inserts), and there must be ``count`` of them."""
+    connection = connections[using]
+    qn = connection.ops.quote_name
+    table, pk = qn(model._meta.db_table), qn(model._meta.pk.column)
+    with set_based_triggers(model, using, [None] * count, counts_only=True) as inserted, connection.cursor() as cursor:
         if inserted is not None:
-            cursor.execute(f"SELECT {pk} FROM {qn(meta.db_table)} WHERE {pk} > %s ORDER BY {pk}",  # noqa: S608
+            cursor.execute(f"SELECT max({pk}) FROM {table}")  # noqa: S608 - names from the model
+            (largest,) = cursor.fetchone()
+        yield cursor
+        if inserted is not None:
+            cursor.execute(f"SELECT {pk} FROM {table} WHERE {pk} > %s ORDER BY {pk}",  # noqa: S608
                            [largest if largest is not None else -(1 << 63)])
             inserted.extend(value for (value,) in cursor.fetchall())
             if len(inserted) != count:
-                raise RuntimeError(f"insert_columns: {len(inserted)} new rows in {meta.db_table}, {count} inserted")
+                raise RuntimeError(f"{caller}: {len(inserted)} new rows in {model._meta.db_table}, {count} inserted")
+
+
+def consecutive_keys(objs: list) -> tuple[int, int] | None:
+    """(first, last) primary key of ``objs`` when they are the integers first, first + 1, … in the list's order
+    (one ``bulk_insert`` in a write transaction); None otherwise."""
+    keys = [o.pk for o in objs]
+    if not keys or not all(type(k) is int for k in keys) or keys != list(range(keys[0], keys[0] + len(keys))):
+        return None
+    return keys[0], keys[-1]
+
+
+def insert_select(model, given: dict, source: str, params, count: int) -> int:
+    """Insert ``count`` rows of ``model`` made in SQL from rows already written (SQLite, ``_usable``), with one
+    ``INSERT INTO t (cols) SELECT … FROM <source>``: nothing is bound or built in Python per row — the journal
+    openings of a 100,000-card import are made from the cards themselves. ``given``: ``{attname: (an SQL
+    expression over ``source``'s columns, its parameters)}``; every other column but the key takes what
+    ``model()`` gives it (its default; "" for text without one) and the ``auto_now`` stamps the time of the
+    call, as ``insert_rows(…, as_model=True)`` does. ``source``: the FROM clause and what follows it (WHERE,
+    ORDER BY: the rows' order), ``params`` its parameters. The row-count triggers run once for all the rows
+    (``set_based_triggers``); anything but ``count`` new rows raises and the savepoint undoes them."""
+    if not count:
+        return 0
+    using = router.db_for_write(model)
+    connection = connections[using]
+    if not _usable(model, connection):
+        raise ValueError(f"insert_select: {model._meta.label} on {connection.vendor}")
+    now = timezone.now()
+    names, picked, values = [], [], []
+    for f in model._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        names.append(connection.ops.quote_name(f.column))
+        if f.attname in given:
+            expression, expression_params = given[f.attname]
+            picked.append(f"({expression})")
+            values += list(expression_params)
+            continue
+        if _stamped(f):
+            value = now
+        elif f.has_default() and callable(f.default):
+            raise ValueError(f"insert_select: give {f.attname}: its default is made per row")
+        else:
+            value = f.get_default()
+        picked.append("%s")
+        values.append(f.get_db_prep_save(value, connection))
+    unknown = set(given) - {f.attname for f in model._meta.concrete_fields if not f.primary_key}
+    if unknown:
+        raise ValueError(f"insert_select: {model._meta.label} has no {sorted(unknown)}")
+    sql = (f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({', '.join(names)}) "  # noqa: S608
+           f"SELECT {', '.join(picked)} FROM {source}")
+    with _counted_insert(model, using, count, "insert_select") as cursor:
+        cursor.execute(sql, [*values, *params])
+        if cursor.rowcount not in (-1, count):
+            raise RuntimeError(f"insert_select: {cursor.rowcount} rows made, {count} expected")
     return count

@@ -151,6 +151,51 @@ def test_cutover_keeps_codes_and_balances_and_accepts_historic_rows(personas, pl
     assert cards
 
 
+def _openings_by_code(school, actor, rows, *, in_sql: bool, monkeypatch) -> tuple[dict, int, int]:
+    """Import ``rows`` (rolled back after) with the openings made in SQL (``_openings_in_sql``, the set-based paths
+    on from 3 rows) or from Python; every column of each card's opening but its key and stamp, by card code, and
+    the school's journal count as kept by the row-count triggers and as counted."""
+    from django.db import transaction
+
+    from houqin.core import bulk
+    from houqin.core.rowcount import exact_total
+
+    with monkeypatch.context() as m:
+        m.setattr(bulk, "SET_BASED_TRIGGERS_FROM", 3)
+        if not in_sql:
+            m.setattr(importing, "_openings_in_sql", lambda *a, **k: False)
+        made = []
+        real = bulk.insert_select
+        m.setattr(bulk, "insert_select", lambda *a, **k: made.append(a[0]) or real(*a, **k))
+        with transaction.atomic():
+            last = AssetMovement.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+            result = run_import(registry[Asset], _xlsx(Asset, rows), actor=actor, school=school, commit=True)
+            assert result.ok, [(p.row, p.column, p.message) for p in result.problems]
+            assert made == ([AssetMovement] if in_sql and bulk.usable_for(AssetMovement) else [])
+            names = [f.attname for f in AssetMovement._meta.concrete_fields
+                     if f.attname not in ("id", "asset_id", "created_at")]
+            journal_rows = {row[0]: row[1:] for row in AssetMovement.objects.filter(
+                pk__gt=last, kind=AssetMovement.Kind.OPENING).values_list("asset__code", *names)}
+            movements = AssetMovement.objects.filter(school=school)
+            counts = (exact_total(movements), movements.count())
+            transaction.set_rollback(True)
+    return journal_rows, *counts
+
+
+def test_openings_made_in_sql_are_the_rows_python_makes(personas, places, school, monkeypatch):
+    """The cut-over's openings made from the cards as written (one INSERT … SELECT) hold what ``_opening`` gives
+    each card, column for column — the generated code, a row without an opening date, the batch card — and the
+    journal's kept count follows."""
+    rows = _cutover_rows(places)
+    in_sql, kept, counted = _openings_by_code(school, personas["asset_keeper"], rows, in_sql=True,
+                                              monkeypatch=monkeypatch)
+    python, _kept, _counted = _openings_by_code(school, personas["asset_keeper"], rows, in_sql=False,
+                                                monkeypatch=monkeypatch)
+    assert len(in_sql) == len(rows) == 52
+    assert in_sql == python
+    assert kept in (None, counted)  # None: not SQLite (no kept counts)
+
+
 def test_bad_rows_are_refused_with_row_and_column_and_nothing_is_written(personas, places, school):
     keeper = personas["asset_keeper"]
     rows = _cutover_rows(places)[:5]
