@@ -7,6 +7,7 @@ import time
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -482,3 +483,25 @@ def test_a_number_in_a_date_column_is_read_as_a_date_or_reported_never_a_server_
     assert response.status_code == 400
     html = response.content.decode()
     assert str(_header(Asset, "acquired_on")) in html and ("不是有效的日期" in html or "Not a date" in html)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="insert_select is SQLite's")
+def test_insert_select_refuses_unknown_columns_and_a_wrong_count_leaves_nothing(personas, school):
+    from django.db import transaction
+
+    from houqin.core import bulk
+
+    card = Asset.objects.filter(school=school).order_by("pk").first()
+    given = {"school_id": ("school_id", ()), "asset_id": ("id", ()), "kind": ("%s", ("opening",)),
+             "happened_on": ("acquired_on", ()), "status_after": ("status", ())}
+    source = ("assets_asset WHERE id = %s", [card.pk])
+    with pytest.raises(ValueError, match="no"):
+        bulk.insert_select(AssetMovement, {**given, "nonsense": ("1", ())}, *source, 1)
+    before = AssetMovement.objects.count()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        bulk.insert_select(AssetMovement, given, *source, 2)  # one row made, two announced
+    assert AssetMovement.objects.count() == before
+    with transaction.atomic():
+        assert bulk.insert_select(AssetMovement, given, *source, 1) == 1
+    made = AssetMovement.objects.order_by("-pk").first()
+    assert (made.asset_id, made.kind, made.quantity, made.note, made.status_before) == (card.pk, "opening", 0, "", "")
