@@ -311,16 +311,24 @@ def _stage_columns(connection, batch: _Batch) -> None:
     1.7 s. Dropped where ``bulk_insert`` takes the batch, or at the end of ``stages_dropped_after``."""
     if connection.in_atomic_block or batch.columns is None or len(batch.objs) < STAGE_FROM:
         return
-    width, count = len(batch.attnames), len(batch.objs)
+    count = len(batch.objs)
     columns = [batch.columns[a] for a in batch.attnames]
+    batch.stage = stage_rows(connection, len(columns), (_rows_of(columns, start, min(count, start + 10_000))
+                                                       for start in range(0, count, 10_000)))
+
+
+def stage_rows(connection, width: int, batches) -> str:
+    """A new TEMP table ``c0 … c<width - 1>`` holding the rows of ``batches`` (lists of tuples) in their order as
+    rowid 1, 2, …: bound before a write transaction (outside any: a TEMP table is the connection's own), for the
+    write to copy (``_copy_stage``, ``insert_select`` from ``temp.<name> ORDER BY rowid``). Dropped at the end
+    of ``stages_dropped_after``, even if the write never takes it; its name."""
     with connection.cursor() as cursor:
         stage = _new_stage(cursor, width)
         later = _DROP_LATER.get()
         if later is not None:
-            later.append(stage)  # dropped at the end of the import even if the write never takes it
-        _fill_stage(cursor, stage, width, (_rows_of(columns, start, min(count, start + 10_000))
-                                           for start in range(0, count, 10_000)))
-    batch.stage = stage
+            later.append(stage)
+        _fill_stage(cursor, stage, width, batches)
+    return stage
 
 
 def _set_based(model, connection, rows: int) -> bool:

@@ -673,6 +673,9 @@ def test_an_import_outside_a_transaction_binds_its_rows_before_the_lock_and_writ
     students, fts, _bigrams, audit = _snapshot(school)
     assert len(students) == ROWS and len(audit) == ROWS
     assert [(r["id"], r["student_no"], r["name"], r["search_keys"]) for r in students] == [tuple(r) for r in fts]
+    # The audit entries too were bound before the lock (audit._stage_entries), their keys put in by SQL.
+    assert any(s.startswith('INSERT INTO "core_auditentry"') and "FROM temp.houqin_stage_" in s for s in sqls)
+    assert [a["object_id"] for a in audit] == [str(a["after"]["id"]) for a in audit] == [str(r["id"]) for r in students]
     # the same file again through the path that binds in the transaction gives the same rows (but their keys)
     Student.objects.filter(school=school, student_no__startswith="Q").delete()
     bulk_stage_from = bulk.STAGE_FROM
