@@ -25,10 +25,12 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, F, Q, Sum, Value
-from django.db.models.functions import Coalesce, Substr
+from django.db.models import Count, F, Q, Value
+from django.db.models.functions import Substr
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from houqin.core.money import MoneySum
 
 from . import depreciation as dep
 from .choices import AccountingClass, Acquisition, FundingSource
@@ -36,7 +38,6 @@ from .models import Asset as AssetModel
 from .models import AssetCategory, AssetMovement, DepreciationLine, DepreciationRun, FundingProject
 
 ZERO = Decimal("0.00")
-MONEY = DecimalField(max_digits=16, decimal_places=2)
 
 # The dimensions a 总账 is grouped by (AST-1: by category, accounting class, department and funding source).
 DIMENSIONS = {
@@ -133,7 +134,7 @@ def present_at(day: datetime.date) -> Q:
 
 
 def _sum(expression, condition: Q | None = None):
-    return Coalesce(Sum(expression, filter=condition), Value(ZERO), output_field=MONEY)
+    return MoneySum(expression, filter=condition)
 
 
 def _active_runs(school_id, first: int, last: int) -> tuple[list[int], list[int]]:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
+
+from houqin.core.money import MoneySum
 
 from .choices import UseStatus
 from .models import Asset, AssetDisposal, AssetLoan, AssetMove, LowValueItem, Stocktake
@@ -131,7 +133,8 @@ def value_by_category_widget(request) -> dict | None:
     # One pass over the cards (100,000: ~100 ms each in SQLite) for the value by class, by source and the
     # 待入账 count: grouped by both, then added up here (Decimal, exact).
     groups = on_books.order_by().values("accounting_class", "funding_source").annotate(
-        value=Sum("original_value"), n=Count("id"), pending=Count("id", filter=Q(booking=Asset.Booking.PENDING)))
+        value=MoneySum("original_value", default=None), n=Count("id"),
+        pending=Count("id", filter=Q(booking=Asset.Booking.PENDING)))
     classes_seen: dict = {}
     sources_seen: dict = {}
     pending = 0

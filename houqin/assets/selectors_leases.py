@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, F, Prefetch, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, DecimalField, F, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+
+from houqin.core.money import MoneySum
 
 from .choices import UseStatus
 from .models import Asset, AssetCategory, IdleRoom, Lease, RentInstallment, RentReceipt, Tenant
@@ -82,14 +83,14 @@ def installment_state(installment: RentInstallment, today: datetime.date | None 
 
 def overdue_summary(school, today: datetime.date | None = None) -> dict:
     row = installments_overdue(school, today).aggregate(
-        n=Count("id"), amount=Coalesce(Sum(F("amount") - F("received")), Value(ZERO), output_field=MONEY))
+        n=Count("id"), amount=MoneySum(F("amount") - F("received")))
     return {"count": row["n"], "amount": row["amount"]}
 
 
 def to_pay_over(school) -> Decimal:
     """Rent received and not yet paid over to the treasury (非税收入 still held)."""
     return (RentReceipt.objects.filter(school_id=_school_id(school), voided_at__isnull=True, pay_over__isnull=True)
-            .aggregate(s=Sum("amount"))["s"] or ZERO)
+            .aggregate(s=MoneySum("amount", default=None))["s"] or ZERO)
 
 
 # The 非税收入 report: rent due, received, paid over and still to pay over -----------------------------------------
@@ -102,10 +103,10 @@ def rent_report_by_lease(school, year: int) -> list[dict]:
     sid = _school_id(school)
     due = dict(RentInstallment.objects.filter(school_id=sid, due_on__year=year, lease__status__in=COLLECTING)
                .exclude(status=RentInstallment.Status.CANCELLED)
-               .values("lease_id").annotate(s=Sum("amount")).values_list("lease_id", "s"))
+               .values("lease_id").annotate(s=MoneySum("amount", default=None)).values_list("lease_id", "s"))
     received = {r["lease_id"]: r for r in _receipts(school).filter(received_on__year=year).values("lease_id").annotate(
-        s=Sum("amount"), paid=Coalesce(Sum("amount", filter=Q(pay_over__isnull=False, pay_over__voided_at__isnull=True)),
-                                       Value(ZERO), output_field=MONEY))}
+        s=MoneySum("amount", default=None), paid=MoneySum("amount", filter=Q(pay_over__isnull=False,
+                                                                     pay_over__voided_at__isnull=True)))}
     ids = set(due) | set(received)
     leases = Lease.objects.filter(pk__in=ids).select_related("tenant").order_by("number")
     rows = []
@@ -122,16 +123,16 @@ def rent_report_by_month(school, year: int) -> list[dict]:
     sid = _school_id(school)
     due = dict(RentInstallment.objects.filter(school_id=sid, due_on__year=year, lease__status__in=COLLECTING)
                .exclude(status=RentInstallment.Status.CANCELLED)
-               .values_list("due_on__month").annotate(s=Sum("amount")).values_list("due_on__month", "s"))
+               .values_list("due_on__month").annotate(s=MoneySum("amount", default=None)).values_list("due_on__month", "s"))
     received = dict(_receipts(school).filter(received_on__year=year).values_list("received_on__month")
-                    .annotate(s=Sum("amount")).values_list("received_on__month", "s"))
+                    .annotate(s=MoneySum("amount", default=None)).values_list("received_on__month", "s"))
     paid = dict(_receipts(school).filter(pay_over__voided_at__isnull=True, pay_over__paid_on__year=year)
-                .values_list("pay_over__paid_on__month").annotate(s=Sum("amount"))
+                .values_list("pay_over__paid_on__month").annotate(s=MoneySum("amount", default=None))
                 .values_list("pay_over__paid_on__month", "s"))
-    held_before = (_receipts(school).filter(received_on__lt=datetime.date(year, 1, 1)).aggregate(s=Sum("amount"))["s"]
+    held_before = (_receipts(school).filter(received_on__lt=datetime.date(year, 1, 1)).aggregate(s=MoneySum("amount", default=None))["s"]
                    or ZERO) - (_receipts(school).filter(pay_over__voided_at__isnull=True,
                                                         pay_over__paid_on__lt=datetime.date(year, 1, 1))
-                               .aggregate(s=Sum("amount"))["s"] or ZERO)
+                               .aggregate(s=MoneySum("amount", default=None))["s"] or ZERO)
     rows = []
     held = held_before
     for month in range(1, 13):
@@ -171,7 +172,7 @@ def idle_assets_widget(request) -> dict | None:
     user = request.user
     if not user.school_id or not user.has_perm("assets.view_asset") or not user.has_role(*WHOLE_SCHOOL):
         return None
-    row = idle_assets(user.school_id).aggregate(n=Count("id"), value=Sum("original_value"))
+    row = idle_assets(user.school_id).aggregate(n=Count("id"), value=MoneySum("original_value", default=None))
     rooms = idle_rooms(user.school_id).filter(status=IdleRoom.Status.IDLE).count()
     return {"count": row["n"], "value": f"{row['value'] or ZERO:,.2f}", "rooms": rooms,
             "links": {"assets": reverse("assets:asset_list") + f"?status={UseStatus.IDLE}",

@@ -13,7 +13,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Sum
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -25,6 +25,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from houqin.core.entities import EntityForm, format_value, registry
+from houqin.core.money import MoneySum
 from houqin.core.permissions import require_perm, scope
 from houqin.core.responses import pdf_response, xlsx_response
 from houqin.core.views_entity import EntityCreateView, EntityDetailView, add_service_errors
@@ -632,7 +633,7 @@ def widget(request) -> dict | None:
             data["links"]["checks"] = reverse("assets:contractcheck_add") + f"?contract={only.pk}"
     if user.has_perm("assets.view_damagerecord"):
         waiting = services.damages_awaiting_collection(school, user=user)
-        row = waiting.aggregate(n=Count("id"), amount=Sum("decided_amount"))
+        row = waiting.aggregate(n=Count("id"), amount=MoneySum("decided_amount", default=None))
         data["damages"] = row["n"]
         data["damage_amount"] = format_value(row["amount"] or Decimal("0.00"))
         data["links"]["damages"] = reverse("assets:damagerecord_list") + "?status=decided"

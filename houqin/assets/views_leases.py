@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Sum
+from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +20,7 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 
 from houqin.core.entities import registry
+from houqin.core.money import MoneySum
 from houqin.core.permissions import require_perm, scope
 from houqin.core.responses import stamp, xlsx_response
 from houqin.core.views_entity import EntityDetailView, add_service_errors
@@ -145,7 +146,7 @@ def idle_register(request):
     if not (user.has_perm("assets.view_asset") or user.has_perm("assets.view_idleroom")) or not user.school_id:
         raise PermissionDenied
     assets = scope(sel.idle_assets(user.school_id), user).select_related("category", "room").order_by("code")
-    summary = assets.aggregate(n=Count("id"), value=Sum("original_value"))
+    summary = assets.aggregate(n=Count("id"), value=MoneySum("original_value", default=None))
     rooms = scope(sel.idle_rooms(user.school_id), user) if user.has_perm("assets.view_idleroom") else None
     return render(request, "assets/leases/idle_register.html", {
         "title": _("Idle register"), "assets": list(assets[:REGISTER_SHOWN]), "asset_count": summary["n"],

@@ -21,6 +21,14 @@ SINGLE = {
     "room_before": ("assets_assetmovement_room_before_id_70037080", "org.room", "place before"),
 }
 
+# The partial indexes that replace them (names as in the model's Meta.indexes).
+PARTIAL = {
+    "room_before": "assets_movement_room_before",
+    "department_before": "assets_movement_dept_before",
+    "custodian_before": "assets_movement_keeper_before",
+    "reversal_of": "assets_movement_reversal_of",
+}
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -61,24 +69,11 @@ class Migration(migrations.Migration):
             index=models.Index(condition=models.Q(("item__isnull", False)), fields=["item", "-id"],
                                name="assets_movement_item"),
         ),
-        migrations.AddIndex(
-            model_name="assetmovement",
-            index=models.Index(condition=models.Q(("room_before__isnull", False)), fields=["room_before"],
-                               name="assets_movement_room_before"),
-        ),
-        migrations.AddIndex(
-            model_name="assetmovement",
-            index=models.Index(condition=models.Q(("department_before__isnull", False)), fields=["department_before"],
-                               name="assets_movement_dept_before"),
-        ),
-        migrations.AddIndex(
-            model_name="assetmovement",
-            index=models.Index(condition=models.Q(("custodian_before__isnull", False)), fields=["custodian_before"],
-                               name="assets_movement_keeper_before"),
-        ),
-        migrations.AddIndex(
-            model_name="assetmovement",
-            index=models.Index(condition=models.Q(("reversal_of__isnull", False)), fields=["reversal_of"],
-                               name="assets_movement_reversal_of"),
+        *(
+            migrations.AddIndex(
+                model_name="assetmovement",
+                index=models.Index(condition=models.Q((f"{name}__isnull", False)), fields=[name], name=partial),
+            )
+            for name, partial in PARTIAL.items()
         ),
     ]

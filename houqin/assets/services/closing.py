@@ -22,14 +22,14 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import DecimalField, F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from houqin.core import bulk, crud
 from houqin.core.audit import audit_record, serialize_for_audit
 from houqin.core.models import AuditEntry
+from houqin.core.money import MoneySum
 
 from .. import depreciation as dep
 from ..choices import (
@@ -237,7 +237,7 @@ def depreciation_table(period: AccountingPeriod) -> list[dict]:
         return []
     rows = (DepreciationLine.objects.filter(run=run)
             .values("accounting_class", "department__name", "funding_source")
-            .annotate(amount=Sum("amount"), cards=models_count())
+            .annotate(amount=MoneySum("amount", default=None), cards=models_count())
             .order_by("accounting_class", "department__name", "funding_source"))
     classes, sources = dict(AccountingClass.choices), dict(FundingSource.choices)
     return [{"accounting_class": classes.get(r["accounting_class"], r["accounting_class"]),
@@ -252,7 +252,7 @@ def amortisation_table(period: AccountingPeriod) -> list[dict]:
 
     sources = dict(FundingSource.choices)
     rows = (AmortisationLine.objects.filter(period=period, voided_at__isnull=True).values("funding_source")
-            .annotate(amount=Sum("amount"), assets=models_count()).order_by("funding_source"))
+            .annotate(amount=MoneySum("amount", default=None), assets=models_count()).order_by("funding_source"))
     return [{"funding_source": sources.get(r["funding_source"], r["funding_source"]), "assets": r["assets"],
              "amount": r["amount"]} for r in rows]
 
@@ -345,8 +345,8 @@ def houqin_balances(school, end: datetime.date) -> dict[Key, dict[str, Decimal]]
     out: dict[Key, dict[str, Decimal]] = defaultdict(lambda: {"original_value": ZERO, "depreciation": ZERO,
                                                               "cards": 0})
     for row in (on_books.values("accounting_class", "funding_source")
-                .annotate(value=Sum("original_value"), cards=models_count(),
-                          opening=Sum("opening_depreciation", filter=Q(opening_on__lte=end)))):
+                .annotate(value=MoneySum("original_value"), cards=models_count(),
+                          opening=MoneySum("opening_depreciation", filter=Q(opening_on__lte=end)))):
         key = (row["accounting_class"], row["funding_source"])
         out[key]["original_value"] += row["value"] or ZERO
         out[key]["depreciation"] += row["opening"] or ZERO
@@ -354,7 +354,7 @@ def houqin_balances(school, end: datetime.date) -> dict[Key, dict[str, Decimal]]
     charged = (DepreciationLine.objects.filter(asset__in=on_books, run__voided_at__isnull=True)
                .filter(Q(run__period__year__lt=end.year) | Q(run__period__year=end.year,
                                                           run__period__month__lte=end.month))
-               .values("asset__accounting_class", "asset__funding_source").annotate(amount=Sum("amount")))
+               .values("asset__accounting_class", "asset__funding_source").annotate(amount=MoneySum("amount")))
     for row in charged:
         out[(row["asset__accounting_class"], row["asset__funding_source"])]["depreciation"] += row["amount"] or ZERO
     _intangible_balances(school, end, out)
@@ -369,15 +369,15 @@ def _intangible_balances(school, end: datetime.date, out) -> None:
     on_books = (IntangibleAsset.objects.filter(school=school, booking="booked", booked_on__lte=end)
                 .exclude(disposed_on__lte=end))
     for row in (on_books.values("funding_source")
-                .annotate(value=Sum("original_value"), cards=models_count(),
-                          opening=Sum("opening_amortisation", filter=Q(opening_on__lte=end)))):
+                .annotate(value=MoneySum("original_value"), cards=models_count(),
+                          opening=MoneySum("opening_amortisation", filter=Q(opening_on__lte=end)))):
         key = (INTANGIBLE, row["funding_source"])
         out[key]["original_value"] += row["value"] or ZERO
         out[key]["depreciation"] += row["opening"] or ZERO
         out[key]["cards"] += row["cards"]
     charged = (AmortisationLine.objects.filter(intangible__in=on_books, voided_at__isnull=True)
                .filter(Q(period__year__lt=end.year) | Q(period__year=end.year, period__month__lte=end.month))
-               .values("intangible__funding_source").annotate(amount=Sum("amount")))
+               .values("intangible__funding_source").annotate(amount=MoneySum("amount")))
     for row in charged:
         out[(INTANGIBLE, row["intangible__funding_source"])]["depreciation"] += row["amount"] or ZERO
 
@@ -395,7 +395,7 @@ def awaiting_booking(cards, end: datetime.date | None = None):
 def pending_cards(school, end: datetime.date) -> dict[str, Decimal | int]:
     """The count and value of the cards awaiting booking at ``end`` (a reconciling item of the 对账表)."""
     rows = (awaiting_booking(Asset.objects.filter(school=school), end)
-            .aggregate(cards=models_count(), value=Coalesce(Sum("original_value"), Value(ZERO), output_field=MONEY)))
+            .aggregate(cards=models_count(), value=MoneySum("original_value")))
     return rows
 
 

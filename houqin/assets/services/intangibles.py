@@ -24,7 +24,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy
 from houqin.core import crud
 from houqin.core.audit import audit_bulk, audit_record, serialize_for_audit
 from houqin.core.models import AuditEntry
+from houqin.core.money import MoneySum
 from houqin.core.workflow import T, TransitionNotAllowed, Workflow
 
 from .. import depreciation
@@ -190,7 +191,7 @@ def intangible_dispose(*, intangible: IntangibleAsset, actor, disposed_on: datet
 
 
 def _active_accumulated(intangible: IntangibleAsset) -> Decimal:
-    total = intangible.amortisation_lines.filter(voided_at__isnull=True).aggregate(s=Sum("amount"))["s"] or ZERO
+    total = intangible.amortisation_lines.filter(voided_at__isnull=True).aggregate(s=MoneySum("amount", default=None))["s"] or ZERO
     return (intangible.opening_amortisation or ZERO) + total
 
 
@@ -311,7 +312,7 @@ def amortise_month(period: AccountingPeriod, actor) -> AmortisationResult:
     month = period.index
     month_end = depreciation.month_end(period.year, period.month)
     prior = (AmortisationLine.objects.filter(intangible=OuterRef("pk"), voided_at__isnull=True)
-             .values("intangible").annotate(s=Sum("amount")).values("s"))
+             .values("intangible").annotate(s=MoneySum("amount", default=None)).values("s"))
     money = DecimalField(max_digits=14, decimal_places=2)
     charged = Q(indefinite_life=False, life_months__isnull=False, in_service_on__lte=month_end) & ~Q(
         disposed_on__lte=month_end)  # 当月减少当月不摊销: nothing in or after the month of disposal
@@ -446,13 +447,13 @@ def project_update(*, project: ConstructionProject, actor, data: dict) -> Constr
 
 def project_cost_total(project: ConstructionProject) -> Decimal:
     """The project's cost: the sum of its active (not voided) cost entries."""
-    return project.costs.filter(voided_at__isnull=True).aggregate(s=Sum("amount"))["s"] or ZERO
+    return project.costs.filter(voided_at__isnull=True).aggregate(s=MoneySum("amount", default=None))["s"] or ZERO
 
 
 def _refresh_total(project_id: int) -> None:
     """Write the cached ``cost_total`` from the active entries, in the caller's transaction."""
     total = (ConstructionCost.objects.filter(project_id=project_id, voided_at__isnull=True)
-             .aggregate(s=Sum("amount"))["s"] or ZERO)
+             .aggregate(s=MoneySum("amount", default=None))["s"] or ZERO)
     ConstructionProject.objects.filter(pk=project_id).update(cost_total=total, updated_at=timezone.now())
 
 

@@ -23,13 +23,13 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from houqin.core import crud
 from houqin.core.audit import audit_bulk, audit_record, serialize_for_audit
 from houqin.core.models import AuditEntry
+from houqin.core.money import MoneySum
 
 from ..choices import UseStatus
 from ..models import (
@@ -310,7 +310,7 @@ def lease_transition(*, lease: Lease, name: str, actor, note: str = "") -> Lease
 # Rent receipts -------------------------------------------------------------------------------------------------
 def _refresh_installment(installment: RentInstallment, actor, message: str) -> None:
     before = serialize_for_audit(installment)
-    received = (installment.receipts.filter(voided_at__isnull=True).aggregate(s=Sum("amount"))["s"]
+    received = (installment.receipts.filter(voided_at__isnull=True).aggregate(s=MoneySum("amount", default=None))["s"]
                 or Decimal("0"))
     installment.received = received
     if installment.status != RentInstallment.Status.CANCELLED:
