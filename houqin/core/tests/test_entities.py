@@ -158,8 +158,11 @@ def test_create_edit_void_each_audited(client, director, school):
     assert update.changed_fields == ["amount", "description"]
     assert update.before["amount"] == "15.80" and update.after["amount"] == "16.80"
 
-    history = client.get(reverse("sampleapp:ledgerline_history", args=[line.pk])).content.decode()
+    history_url = reverse("sampleapp:ledgerline_history", args=[line.pk])
+    history = client.get(history_url).content.decode()
     assert "15.80" in history and "16.80" in history and "拖把（大）" in history
+    assert f'href="{history_url}"' not in history  # the full history does not link to itself
+    assert f'href="{history_url}"' in client.get(reverse("sampleapp:ledgerline", args=[line.pk])).content.decode()
 
     response = client.post(reverse("sampleapp:ledgerline_void", args=[line.pk]), {"reason": ""})
     assert response.status_code == 400 and "作废原因" in response.content.decode()
