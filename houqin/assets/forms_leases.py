@@ -7,7 +7,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from houqin.core.builders import EntityFilterSet
+from houqin.core.builders import EntityFilterSet, KeyFilter
 from houqin.core.entities import EntityForm
 
 from .forms import YES_NO, AssetCodesField, _date_range, _label, swap_safe
@@ -158,8 +158,7 @@ class InstallmentFilterSet(EntityFilterSet):
                                            widget=forms.Select(choices=YES_NO))
     status = django_filters.ChoiceFilter(choices=RentInstallment.Status.choices,
                                          label=_label(RentInstallment, "status"), empty_label=_("All"))
-    lease = django_filters.NumberFilter(field_name="lease_id", label=_label(RentInstallment, "lease"),
-                                        widget=forms.HiddenInput())
+    lease = KeyFilter(field_name="lease_id", label=_label(RentInstallment, "lease"), widget=forms.HiddenInput())
     due_on = django_filters.DateFromToRangeFilter(label=_label(RentInstallment, "due_on"),
                                                   widget=_date_range(_label(RentInstallment, "due_on")))
 

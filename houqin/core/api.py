@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import datetime
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -344,6 +345,7 @@ class EntityViewSet(viewsets.ModelViewSet):
 
     def _form(self, data, instance=None):
         e = self.entity
+        data = _as_form_data(data, e.form_class.base_fields)
         if instance is not None:
             initial = model_to_dict(instance, fields=list(e.form_fields))
             for name, value in list(initial.items()):
@@ -380,6 +382,43 @@ class EntityViewSet(viewsets.ModelViewSet):
         e.update(obj=obj, data=form.cleaned_data, actor=request.user)
         obj.refresh_from_db()
         return Response(self.get_serializer(obj).data)
+
+
+def takes_list(field) -> bool:
+    """Whether a form field reads a list (check boxes, a multiple select, a split field)."""
+    return (isinstance(field, forms.MultipleChoiceField | forms.ModelMultipleChoiceField | forms.MultiValueField)
+            or getattr(field.widget, "allow_multiple_selected", False))
+
+
+def _as_form_data(data, fields: dict):
+    """A JSON body as the entity form's data (the API validates with the same form as the page). A form field
+    reads the text a browser sends, and some raised a server error given JSON's other values (a date field
+    given a number or ``true``): numbers and yes/no become their text, as a form post sends them, and the
+    field answers as it would to that text; a list or an object where one value is wanted is refused next
+    to its field. A form post (``QueryDict``) is the form's data as it is. Anything but a JSON object is
+    refused as a whole."""
+    if hasattr(data, "getlist"):
+        return data
+    if not isinstance(data, dict):
+        raise exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [
+            _("Send the record as a JSON object of its fields.")]})
+    out, errors = {}, {}
+    for name, value in data.items():
+        field = fields.get(name)
+        if field is None or value is None or isinstance(value, str) or isinstance(field, forms.JSONField):
+            out[name] = value
+        elif isinstance(value, list | dict):
+            if takes_list(field):
+                out[name] = value
+            else:
+                errors[name] = [_("Give one value here, not a list.")]
+        elif isinstance(value, bool) and isinstance(field, forms.BooleanField | forms.NullBooleanField):
+            out[name] = value
+        else:  # a number, or yes/no for another field
+            out[name] = str(value)
+    if errors:
+        raise exceptions.ValidationError(errors)
+    return out
 
 
 def void(self, request, pk=None):

@@ -92,6 +92,19 @@ def _set_queryset(field, filter_) -> None:
     field.widget.choices = field.choices
 
 
+class KeyFilter(django_filters.NumberFilter):
+    """A record's key in the query string (e.g. ``?lease=12`` from the lease's page): a whole number in the
+    database's integer range, else a field error. ``NumberFilter`` reads a decimal — 1.5 would match key 1 —
+    and let a 30-digit number through to SQLite's driver, which raised ``OverflowError``: a server error."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
 class LightFields(dict):
     """A form class's ``base_fields`` that ``BaseForm.__init__`` copies with ``light_copy``."""
 
