@@ -25,6 +25,11 @@ QUERY = st.one_of(st.text(max_size=20), st.sampled_from(["", "0", "-1", "abc", "
                                                         "'", "\\", "../", "1,2", "x" * 500]))
 
 
+def _fuzz(examples: int):
+    return settings(max_examples=examples, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
 def _user(personas, entity, action):
     for user in personas.values():
         if user.school_id and user.has_perm(entity.perm(action)):
@@ -38,8 +43,7 @@ def _fields(entity) -> list[str]:
 
 
 @pytest.mark.parametrize("entity", ADDABLE, ids=[e.key for e in ADDABLE])
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                  HealthCheck.too_slow])
+@_fuzz(10)
 @given(data=st.data())
 def test_an_api_create_with_any_values_is_400_or_created_never_500(entity, data, client, personas):
     user = _user(personas, entity, "add")
@@ -70,8 +74,7 @@ def test_an_api_create_says_which_field_got_a_list_and_that_the_body_must_be_an_
 
 
 @pytest.mark.parametrize("entity", ENTITIES, ids=[e.key for e in ENTITIES])
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                 HealthCheck.too_slow])
+@_fuzz(8)
 @given(data=st.data())
 def test_list_filters_with_any_text_answer_the_page_never_500(entity, data, client, personas):
     user = _user(personas, entity, "view")
@@ -97,8 +100,7 @@ EDITABLE = [e for e in ENTITIES if e.can_edit and e.serializer_class is not None
 
 
 @pytest.mark.parametrize("entity", EDITABLE, ids=[e.key for e in EDITABLE])
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                 HealthCheck.too_slow])
+@_fuzz(6)
 @given(data=st.data())
 def test_an_api_edit_with_any_values_is_400_or_saved_never_500(entity, data, client, personas):
     from houqin.core.tests.test_entity_matrix import _factories
