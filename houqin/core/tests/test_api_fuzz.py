@@ -145,3 +145,49 @@ def test_keys_no_column_can_hold_match_nothing_and_a_form_says_so(client, person
     response = client.post(f"/api/{entity.app_label}/{entity.url_path}/", {"code": "FZ1", "name": "测试楼",
                            "keepers": [2**63]}, content_type="application/json")
     assert response.status_code == 400 and "keepers" in response.json()["errors"], response.content
+
+
+TEXT_VALUE = st.one_of(QUERY, st.integers(min_value=-(10**25), max_value=10**25).map(str),
+                       st.sampled_from(["2026-09-01", "2026-09-01 08:30", "on", "true", "1", "0.005"]))
+
+
+@pytest.mark.parametrize("entity", ADDABLE, ids=[e.key for e in ADDABLE])
+@_fuzz(6)
+@given(data=st.data())
+def test_a_form_post_with_any_text_shows_the_form_again_or_saves_never_500(entity, data, client, personas):
+    """What a browser (or someone typing a URL) can post to the create page: text in every field."""
+    user = _user(personas, entity, "add")
+    if user is None:
+        pytest.skip("no persona may add")
+    client.force_login(user)
+    fields = entity.form_class.base_fields
+    body = {}
+    for name, field in fields.items():
+        if takes_list(field):
+            body[name] = data.draw(st.lists(TEXT_VALUE, max_size=2), label=name)
+        else:
+            body[name] = data.draw(TEXT_VALUE, label=name)
+    response = client.post(reverse(entity.url_name("add")), body)
+    assert response.status_code in (200, 302, 400), (response.status_code, body)
+
+
+@pytest.mark.parametrize("entity", EDITABLE, ids=[e.key for e in EDITABLE])
+@_fuzz(5)
+@given(data=st.data())
+def test_an_edit_post_with_any_text_shows_the_form_again_or_saves_never_500(entity, data, client, personas):
+    from houqin.core.tests.test_entity_matrix import _factories
+
+    user = _user(personas, entity, "change")
+    if user is None:
+        pytest.skip("no persona may edit")
+    client.force_login(user)
+    obj = _factories()[entity.model]()
+    body = {name: (data.draw(st.lists(TEXT_VALUE, max_size=2), label=name) if takes_list(field)
+                   else data.draw(TEXT_VALUE, label=name))
+            for name, field in entity.form_class.base_fields.items()}
+    response = client.post(reverse(entity.url_name("edit"), args=[obj.pk]), body)
+    assert response.status_code in (200, 302, 400), (response.status_code, body)
+    if entity.is_voidable:
+        reason = data.draw(TEXT_VALUE, label="reason")
+        response = client.post(reverse(entity.url_name("void"), args=[obj.pk]), {"reason": reason})
+        assert response.status_code in (200, 302, 400), (response.status_code, reason)
