@@ -199,7 +199,7 @@ def prepare_snapshots(objs: list) -> None:
     _stage_entries(objs, connection)
 
 
-AUDIT_STAGE = "_audit_stage"  # on the first object: (TEMP table, objects) of its entries' own columns
+AUDIT_STAGE = "_audit_stage"  # on the first object: (TEMP table, the objects in order) of its entries' own columns
 _STAGED = "\x00staged"  # in _prepared_columns' answer: (TEMP table, first key) to insert from
 
 
@@ -222,7 +222,7 @@ def _stage_entries(objs: list, connection) -> None:
     rows = [(school_id, text_repr, head, tail)
             for school_id, (_values, text_repr, head, tail) in zip(schools, found, strict=True)]
     stage = bulk.stage_rows(connection, 4, (rows[i:i + 10_000] for i in range(0, len(rows), 10_000)))
-    objs[0].__dict__[AUDIT_STAGE] = (stage, len(objs))
+    objs[0].__dict__[AUDIT_STAGE] = (stage, list(objs))
 
 
 def _insert_staged(staged: tuple[str, int], shared: dict, count: int) -> None:
@@ -309,8 +309,10 @@ def _prepared_columns(entries, *, actor, message="") -> dict | None:
         "request_id": bulk.same(AuditEntry, "request_id", current_request_id()),
         "message": bulk.same(AuditEntry, "message", str(message)[:500]),
     }
-    if (stage is not None and stage[1] == len(objs) and bulk.consecutive_keys(objs) is not None
-            and bulk.usable_for(AuditEntry)):
+    # The staged rows are the objects' in the order they were prepared: used only for the very same objects in
+    # the same order, their keys consecutive in it (one insert), so the i-th row's key is first + i - 1.
+    if (stage is not None and len(stage[1]) == len(objs) and all(map(is_, stage[1], objs))
+            and bulk.consecutive_keys(objs) is not None and bulk.usable_for(AuditEntry)):
         return {**shared, _STAGED: (stage[0], keys[0])}
     if hasattr(obj0, "school_id"):
         school = [school_id for (school_id,) in bulk.values_of(kind, ["school_id"], objs)]

@@ -696,3 +696,27 @@ def test_an_import_outside_a_transaction_binds_its_rows_before_the_lock_and_writ
     assert [{k: v for k, v in a.items() if k != "object_id"} | {"after": {**a["after"], "id": None}}
             for a in audit_again[-ROWS:]] == [
         {k: v for k, v in a.items() if k != "object_id"} | {"after": {**a["after"], "id": None}} for a in audit]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_staged_audit_rows_are_used_only_for_the_same_objects_in_the_same_order(school, personas):
+    """Entries for the prepared objects in another order (inserted in that order, so their keys run on in it) are
+    worked out row by row: the staged rows' keys are given by their position (audit._insert_staged)."""
+    from houqin.core import audit
+
+    objs = _students(school, "R", ROWS)
+    with bulk.stages_dropped_after():  # as run_import: the TEMP tables go after the write
+        bulk.prepare_insert(Student, objs)
+        audit.prepare_snapshots(objs)
+        assert audit.AUDIT_STAGE in objs[0].__dict__
+        with transaction.atomic():
+            reordered = [objs[0], *reversed(objs[1:])]
+            bulk.bulk_insert(Student, reordered)  # keys consecutive in this order, not in the prepared one
+            audit.audit_bulk([(o, AuditEntry.Action.IMPORT, None, audit.SNAPSHOT) for o in reordered],
+                             actor=personas["logistics_director"], message="x")
+    entries = AuditEntry.objects.filter(content_type=ContentType.objects.get_for_model(Student),
+                                        object_id__in=[str(o.pk) for o in objs])
+    assert entries.count() == ROWS
+    assert all(e.after["id"] == int(e.object_id) and e.after["student_no"] == Student.objects.get(pk=e.object_id).student_no
+               for e in entries)
+    assert _temp_tables() == []
