@@ -51,6 +51,7 @@ from bench.run import (  # noqa: E402
     throughput,
     timed_rounds,
 )
+from bench.run import GOALS as RUN_GOALS  # noqa: E402 - the goals every list shares (performance.md)
 
 DEFAULT_VAR_DIR = "/tmp/houqin-bench-assets"  # noqa: S108 - a throwaway benchmark database
 USERNAME = "director"
@@ -503,9 +504,11 @@ def report(r: dict) -> str:
     tp = r.get("throughput")
     if tp:
         rss = ", ".join(f"{w.get('VmRSS', 0):.0f} MB" for w in r["memory"])
+        rss_ok = all(w.get("VmRSS", 0) <= RUN_GOALS["rss_mb"] for w in r["memory"])
         lines += [f"Throughput, 4 client threads × {r['throughput_s']:g} s: floor {tp['floor']['rps']:.0f} req/s, "
-                  f"card list {tp['list']['rps']:.0f} req/s ({tp['list']['errors']} errors). Worker RSS after the "
-                  f"reads: {rss}.", ""]
+                  f"card list {tp['list']['rps']:.0f} req/s ({tp['list']['errors']} errors; goal ≥ "
+                  f"{RUN_GOALS['throughput']:g}: {ok(tp['list']['rps'] >= RUN_GOALS['throughput'])}). Worker RSS after "
+                  f"the reads: {rss} (goal ≤ {RUN_GOALS['rss_mb']:g} MB each: {ok(rss_ok)}).", ""]
 
     lines += ["## Where the time goes (in-process, the full database)", "",
               "| request | queries | SQL ms | request ms | filter / rows / template ms | slowest query ms | its plan |",
@@ -604,6 +607,8 @@ def report(r: dict) -> str:
         if floor:
             lines.append("")
     misses = [target["name"] for target in r["targets"] if target.get("met") is False]
+    if r.get("memory") and any(w.get("VmRSS", 0) > RUN_GOALS["rss_mb"] for w in r["memory"]):
+        misses.append(f"worker RSS ≤ {RUN_GOALS['rss_mb']:g} MB")
     lines += ["", "Requests missing their goal: " + (", ".join(misses) if misses else "none") + "."]
     return "\n".join(lines) + "\n"
 
