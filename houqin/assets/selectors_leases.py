@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,7 +22,6 @@ from .models import Asset, AssetCategory, IdleRoom, Lease, RentInstallment, Rent
 ZERO = Decimal("0.00")
 OPEN_INSTALMENT = (RentInstallment.Status.DUE, RentInstallment.Status.PARTLY)
 COLLECTING = (Lease.Status.ACTIVE, Lease.Status.ENDED, Lease.Status.TERMINATED)
-MONEY = DecimalField(max_digits=14, decimal_places=2)
 
 
 def _school_id(school) -> int:

@@ -22,14 +22,14 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import DecimalField, F, OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from houqin.core import bulk, crud
 from houqin.core.audit import audit_record, serialize_for_audit
 from houqin.core.models import AuditEntry
-from houqin.core.money import MoneySum
+from houqin.core.money import MONEY, MoneySum
 
 from .. import depreciation as dep
 from ..choices import (
@@ -53,7 +53,6 @@ from ..models import (
 from . import periods
 
 ZERO = Decimal("0.00")
-MONEY = DecimalField(max_digits=16, decimal_places=2)
 
 
 # Periods --------------------------------------------------------------------------------------------------------

@@ -37,6 +37,15 @@ def _user(personas, entity, action):
     return None
 
 
+def _log_in(client, personas, entity, action):
+    """Log in a persona who may ``action`` ``entity`` (skip the entity when none may)."""
+    user = _user(personas, entity, action)
+    if user is None:
+        pytest.skip(f"no persona may {action}")
+    client.force_login(user)
+    return user
+
+
 def _fields(entity) -> list[str]:
     serializer = entity.serializer_class()
     return [name for name, field in serializer.fields.items() if not field.read_only]
@@ -46,10 +55,7 @@ def _fields(entity) -> list[str]:
 @_fuzz(10)
 @given(data=st.data())
 def test_an_api_create_with_any_values_is_400_or_created_never_500(entity, data, client, personas):
-    user = _user(personas, entity, "add")
-    if user is None:
-        pytest.skip("no persona may add")
-    client.force_login(user)
+    _log_in(client, personas, entity, "add")
     body = {name: data.draw(VALUE, label=name) for name in _fields(entity)}
     response = client.post(f"/api/{entity.app_label}/{entity.url_path}/", body, content_type="application/json")
     assert response.status_code in (201, 400), (response.status_code, body)
@@ -59,10 +65,7 @@ def test_an_api_create_with_any_values_is_400_or_created_never_500(entity, data,
 
 @pytest.mark.parametrize("entity", ADDABLE[:3], ids=[e.key for e in ADDABLE[:3]])
 def test_an_api_create_says_which_field_got_a_list_and_that_the_body_must_be_an_object(entity, client, personas):
-    user = _user(personas, entity, "add")
-    if user is None:
-        pytest.skip("no persona may add")
-    client.force_login(user)
+    _log_in(client, personas, entity, "add")
     url = f"/api/{entity.app_label}/{entity.url_path}/"
     single = next(n for n, f in entity.form_class.base_fields.items()
                   if not takes_list(f) and not isinstance(f, forms.JSONField))
@@ -77,10 +80,7 @@ def test_an_api_create_says_which_field_got_a_list_and_that_the_body_must_be_an_
 @_fuzz(8)
 @given(data=st.data())
 def test_list_filters_with_any_text_answer_the_page_never_500(entity, data, client, personas):
-    user = _user(personas, entity, "view")
-    if user is None:
-        pytest.skip("no persona may view")
-    client.force_login(user)
+    _log_in(client, personas, entity, "view")
     names = list(entity.filterset_class.base_filters) if entity.filterset_class else []
     params = {name: data.draw(QUERY, label=name) for name in names}
     params |= {"sort": data.draw(QUERY, label="sort"), "page": data.draw(QUERY, label="page")}
@@ -105,10 +105,7 @@ EDITABLE = [e for e in ENTITIES if e.can_edit and e.serializer_class is not None
 def test_an_api_edit_with_any_values_is_400_or_saved_never_500(entity, data, client, personas):
     from houqin.core.tests.test_entity_matrix import _factories
 
-    user = _user(personas, entity, "change")
-    if user is None:
-        pytest.skip("no persona may edit")
-    client.force_login(user)
+    _log_in(client, personas, entity, "change")
     obj = _factories()[entity.model]()
     fields = [n for n in _fields(entity) if n in entity.form_class.base_fields]
     body = {name: data.draw(VALUE, label=name) for name in data.draw(st.lists(st.sampled_from(fields), unique=True,
@@ -123,7 +120,7 @@ def test_a_key_filter_refuses_a_number_too_long_or_not_whole(client, personas):
     from houqin.assets.models import RentInstallment
 
     entity = registry[RentInstallment]
-    client.force_login(_user(personas, entity, "view"))
+    _log_in(client, personas, entity, "view")
     api = f"/api/{entity.app_label}/{entity.url_path}/"
     for value in ("9" * 30, "1.5", "-3", "x"):
         assert client.get(reverse(entity.url_name("list")), {"lease": value}).status_code == 200
@@ -141,7 +138,7 @@ def test_keys_no_column_can_hold_match_nothing_and_a_form_says_so(client, person
     assert list(Staff.objects.filter(pk__in=[2**63, some.pk]).values_list("pk", flat=True)) == [some.pk]
     assert not Staff.objects.filter(pk__in=[2**63, -(2**64)]).exists()
     entity = registry[Building]
-    client.force_login(_user(personas, entity, "add"))
+    _log_in(client, personas, entity, "add")
     response = client.post(f"/api/{entity.app_label}/{entity.url_path}/", {"code": "FZ1", "name": "测试楼",
                            "keepers": [2**63]}, content_type="application/json")
     assert response.status_code == 400 and "keepers" in response.json()["errors"], response.content
@@ -151,22 +148,20 @@ TEXT_VALUE = st.one_of(QUERY, st.integers(min_value=-(10**25), max_value=10**25)
                        st.sampled_from(["2026-09-01", "2026-09-01 08:30", "on", "true", "1", "0.005"]))
 
 
+def _form_body(data, entity) -> dict:
+    """What a browser can post to the entity's form: text in every field, a list where the field takes one."""
+    return {name: (data.draw(st.lists(TEXT_VALUE, max_size=2), label=name) if takes_list(field)
+                   else data.draw(TEXT_VALUE, label=name))
+            for name, field in entity.form_class.base_fields.items()}
+
+
 @pytest.mark.parametrize("entity", ADDABLE, ids=[e.key for e in ADDABLE])
 @_fuzz(6)
 @given(data=st.data())
 def test_a_form_post_with_any_text_shows_the_form_again_or_saves_never_500(entity, data, client, personas):
     """What a browser (or someone typing a URL) can post to the create page: text in every field."""
-    user = _user(personas, entity, "add")
-    if user is None:
-        pytest.skip("no persona may add")
-    client.force_login(user)
-    fields = entity.form_class.base_fields
-    body = {}
-    for name, field in fields.items():
-        if takes_list(field):
-            body[name] = data.draw(st.lists(TEXT_VALUE, max_size=2), label=name)
-        else:
-            body[name] = data.draw(TEXT_VALUE, label=name)
+    _log_in(client, personas, entity, "add")
+    body = _form_body(data, entity)
     response = client.post(reverse(entity.url_name("add")), body)
     assert response.status_code in (200, 302, 400), (response.status_code, body)
 
@@ -177,14 +172,9 @@ def test_a_form_post_with_any_text_shows_the_form_again_or_saves_never_500(entit
 def test_an_edit_post_with_any_text_shows_the_form_again_or_saves_never_500(entity, data, client, personas):
     from houqin.core.tests.test_entity_matrix import _factories
 
-    user = _user(personas, entity, "change")
-    if user is None:
-        pytest.skip("no persona may edit")
-    client.force_login(user)
+    _log_in(client, personas, entity, "change")
     obj = _factories()[entity.model]()
-    body = {name: (data.draw(st.lists(TEXT_VALUE, max_size=2), label=name) if takes_list(field)
-                   else data.draw(TEXT_VALUE, label=name))
-            for name, field in entity.form_class.base_fields.items()}
+    body = _form_body(data, entity)
     response = client.post(reverse(entity.url_name("edit"), args=[obj.pk]), body)
     assert response.status_code in (200, 302, 400), (response.status_code, body)
     if entity.is_voidable:
