@@ -188,6 +188,14 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": database_from_url(env_str("HOUQIN_DB_URL", f"sqlite:///{VAR_DIR / 'houqin.sqlite3'}"))}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # psycopg is installed for district mode, and DRF's compat module imports
+    # django.contrib.postgres.fields whenever it can, which loads psycopg into every worker: ~10 MB
+    # each (bench/) on a school server that never talks to PostgreSQL. Mark it absent; DRF then
+    # leaves out its PostgreSQL fields. A process that has already imported psycopg keeps it.
+    import sys
+
+    sys.modules.setdefault("psycopg", None)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "org.User"

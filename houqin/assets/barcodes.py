@@ -14,8 +14,6 @@ from __future__ import annotations
 import io
 from functools import lru_cache
 
-import barcode
-
 ROOM_PREFIX = "ROOM:"
 QR_BORDER = 2  # quiet zone in modules inside the SVG; labels add white space around it
 CODE128_QUIET = 10  # quiet zone in modules on each side (ISO/IEC 15417 asks for 10)
@@ -57,6 +55,9 @@ def code128_svg(payload: str, height: int = 40) -> str:
     """
     if not payload:
         raise ValueError("a bar code needs a payload")
+    import barcode  # python-barcode, imported when a bar code is drawn: ~7 MB in every worker otherwise
+    import barcode.errors
+
     try:
         modules = barcode.Code128(payload).build()[0]
     except (barcode.errors.BarcodeError, UnicodeError, ValueError, KeyError) as error:

@@ -6,12 +6,15 @@ thumbnail; PDFs are stored as sent unless they carry scripts or launch actions. 
 change attachments is the permission to see or change the record they hang on (``scope``).
 """
 
+from __future__ import annotations
+
 import io
 import logging
 import os
 import re
 import unicodedata
 import zlib
+from typing import TYPE_CHECKING
 
 from django.apps import apps
 from django.conf import settings
@@ -22,17 +25,18 @@ from django.db import models, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps
 
 from .audit import audit_record
 from .models import Attachment, AuditEntry
 from .permissions import scope
 
+if TYPE_CHECKING:
+    from PIL import Image
+
 logger = logging.getLogger(__name__)
 
 # Pillow warns above MAX_IMAGE_PIXELS and refuses above twice that; we refuse above it ourselves.
 MAX_PIXELS = 60_000_000
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 IMAGE_LONG_SIDE = 2560
 THUMB_LONG_SIDE = 320
 JPEG_QUALITY = 85
@@ -116,7 +120,16 @@ def clean_name(name: str | None) -> str:
 # Images ---------------------------------------------------------------------------------------
 
 
+def _pillow():
+    """(Image, ImageOps), imported when an image arrives: Pillow costs every worker ~5 MB otherwise."""
+    from PIL import Image, ImageOps
+
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    return Image, ImageOps
+
+
 def _check_pixels(img: Image.Image) -> None:
+    Image, _ops = _pillow()
     width, height = img.size
     if width <= 0 or height <= 0 or width * height > MAX_PIXELS:
         raise Image.DecompressionBombError(f"{width}x{height}")
@@ -124,6 +137,7 @@ def _check_pixels(img: Image.Image) -> None:
 
 def _to_rgb(img: Image.Image) -> Image.Image:
     """RGB with transparent areas on white (a plain convert would turn them black)."""
+    Image, _ops = _pillow()
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         rgba = img.convert("RGBA")
         background = Image.new("RGB", rgba.size, (255, 255, 255))
@@ -145,6 +159,7 @@ def _jpeg(img: Image.Image, icc_profile: bytes | None) -> bytes:
 
 def process_image(data: bytes) -> tuple[bytes, bytes]:
     """Return (photo, thumbnail) as clean JPEGs, or raise the "unsupported" ValidationError."""
+    Image, ImageOps = _pillow()
     try:
         with Image.open(io.BytesIO(data)) as probe:
             if probe.format not in PILLOW_FORMATS:
