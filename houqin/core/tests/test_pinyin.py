@@ -1,5 +1,6 @@
 """Pinyin search keys: full pinyin and initials, heteronyms bounded (X-9). No database needed."""
 
+import itertools
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pypinyin.pinyin_dict import pinyin_dict as _READINGS
 
-from houqin.core.pinyin import MAX_COMBINATIONS, MAX_LENGTH, query_matches, search_keys
+from houqin.core.pinyin import (
+    MAX_COMBINATIONS,
+    MAX_LENGTH,
+    TABLE_PATH,
+    _fold,
+    _units,
+    build_table,
+    query_matches,
+    search_keys,
+)
 
 PROPERTY = settings(max_examples=200, database=None, deadline=None)
 # Characters of the basic block that have a reading. A few (e.g. 兙, an old unit of weight
@@ -151,9 +161,65 @@ def test_any_text_gives_bounded_keys(text):
     assert all(key.isascii() for key in keys.split())
 
 
-def test_import_does_not_load_pypinyin():
-    """Importing the module is cheap: pypinyin's dictionaries load on first use."""
-    code = "import sys, houqin.core.pinyin; print('pypinyin' in sys.modules)"
+def test_keys_never_load_pypinyin():
+    """Importing the module is cheap, and so is using it: the keys come from the table, never from
+    pypinyin, whose dictionaries cost a worker ~55 MB."""
+    code = "import sys, houqin.core.pinyin as p; print(p.search_keys('张三'), 'pypinyin' in sys.modules)"
     root = Path(__file__).resolve().parents[3]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
-    assert out.stdout.strip() == "False"
+    assert out.stdout.split() == ["zhangsan", "zs", "False"]
+
+
+# The table against pypinyin itself ------------------------------------------------------------
+
+
+def _reference_units(text: str) -> list[tuple[bool, list[str]]]:
+    """What ``_units`` gave when it called pypinyin directly (before the table): the reference."""
+    from pypinyin import Style, lazy_pinyin, pinyin
+
+    units = []
+    for is_han, group in itertools.groupby(text, key=lambda ch: ord(ch) in _READINGS):
+        run = "".join(group)
+        if not is_han:
+            folded = _fold(run)
+            if folded:
+                units.append((False, [folded]))
+            continue
+        in_context = lazy_pinyin(run, style=Style.NORMAL)
+        per_char = pinyin(list(run), style=Style.NORMAL, heteronym=True)
+        for first, others in zip(in_context, per_char, strict=True):
+            readings = [r for r in (_fold(x) for x in [first, *others]) if r]
+            units.append((True, list(dict.fromkeys(readings)) or [""]))
+    return units
+
+
+def test_the_table_is_what_the_installed_pypinyin_gives():
+    """Stale after a pypinyin upgrade: run scripts/build_pinyin_table.py."""
+    assert TABLE_PATH.read_text(encoding="utf-8") == build_table()
+
+
+def test_every_phrase_and_character_reads_as_pypinyin_reads_it():
+    from pypinyin.constants import PHRASES_DICT
+
+    phrases = sorted(PHRASES_DICT)
+    # Each phrase alone, its beginnings and ends (a run that stops inside a phrase), and runs of
+    # phrases that overlap at their seams: the segmentation's cases.
+    texts = phrases + ["".join(phrases[i:i + 3]) for i in range(0, len(phrases), 7)]
+    texts += [p[:k] for p in phrases for k in range(2, len(p))] + [p[k:] for p in phrases for k in range(1, len(p) - 1)]
+    texts += ["".join(chr(c) for c in sorted(_READINGS)[i:i + 12]) for i in range(0, len(_READINGS), 12)]
+    wrong = [t for t in texts if _units(t) != _reference_units(t)]
+    assert wrong == []
+
+
+PIECES = st.one_of(
+    HAN,
+    st.sampled_from(["长大", "银行", "一丁点儿", "重庆", "会计", "单田芳", "曾", "中国人", "行长", "乐", "还"]),
+    st.text(alphabet="aZ9 ·-Ａ（）é", max_size=3),
+)
+
+
+@PROPERTY
+@given(st.lists(PIECES, max_size=10))
+def test_any_text_reads_as_pypinyin_reads_it(pieces):
+    text = "".join(pieces)
+    assert _units(text) == _reference_units(text)
