@@ -12,10 +12,12 @@ import itertools
 import re
 import sys
 import unicodedata
+from array import array
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import TextIO
 
 # At most this many reading combinations per text (heteronyms multiply: 曾 zeng/ceng, 单 dan/shan).
 MAX_COMBINATIONS = 8
@@ -50,9 +52,9 @@ def build_table() -> str:
 
     ``[chars]`` has one line per character with a reading: the character, the reading pypinyin gives
     it alone (``lazy_pinyin``), and all its readings (``pinyin(..., heteronym=True)``), folded as the
-    keys use them. ``[phrases]`` lists every phrase of pypinyin's phrase dictionary, which the
-    segmentation needs, with the phrase's readings only where they differ from its characters' own
-    (长大 zhang da, where 长 alone is chang): 3,430 of 47,111. Run ``scripts/build_pinyin_table.py``
+    keys use them. ``[phrases]`` lists every phrase of pypinyin's phrase dictionary, sorted: the
+    segmentation needs them all. ``[context]`` gives a phrase's readings where they differ from its
+    characters' own (长大 zhang da, where 长 alone is chang): 3,430 of 47,111. Run ``scripts/build_pinyin_table.py``
     after upgrading pypinyin; a test fails while the file is stale.
     """
     import pypinyin
@@ -71,61 +73,100 @@ def build_table() -> str:
         first[char] = _fold(alone[0])
         readings = " ".join(dict.fromkeys(r for r in (_fold(x) for x in every[0]) if r))
         lines.append(f"{char}\t{first[char]}\t{readings}")
-    lines.append("[phrases]")
-    for phrase in sorted(PHRASES_DICT):
+    phrases = sorted(PHRASES_DICT)
+    context = []
+    for phrase in phrases:
         in_context = [_fold(x) for x in lazy_pinyin(phrase, style=style.NORMAL)]
-        if len(in_context) != len(phrase) or not all(in_context):
+        if len(in_context) != len(phrase) or not all(in_context) or "\n" in phrase:
             raise ValueError(f"pypinyin {pypinyin.__version__} reads {phrase!r} oddly; review core/pinyin.py")
-        own = [first.get(c) for c in phrase]
-        lines.append(phrase if in_context == own else f"{phrase}\t{' '.join(in_context)}")
-    return "\n".join(lines) + "\n"
+        if in_context != [first.get(c) for c in phrase]:
+            context.append(f"{phrase}\t{' '.join(in_context)}")
+    return "\n".join([*lines, "[phrases]", *phrases, "[context]", *context]) + "\n"
+
+
+_BMP_FROM, _SUPPLEMENTARY_FROM = 0x3000, 0x20000
+
+
+class _Table:
+    """The readings in memory, about 3 MB (pypinyin's dictionaries take ~55): one slot per code point
+    in two lists instead of a dict of one-character strings, characters read alike sharing one
+    entry, and the phrases as one sorted text searched by bisection instead of a set of prefixes."""
+
+    __slots__ = ("bmp", "supplementary", "phrases", "starts", "groups", "in_context")
+
+    def __init__(self, table: TextIO):
+        """Read ``TABLE_PATH``, line by line up to the phrases (each line is freed as the next is read,
+        so the reading leaves little behind in the worker), then the phrases as one text."""
+        self.bmp: list = [None] * (0x10000 - _BMP_FROM)
+        self.supplementary: list = []
+        shared: dict[tuple, tuple] = {}
+        for line in table:
+            if line == "[phrases]\n":
+                break
+            if line.startswith(("#", "[")):
+                continue
+            char, alone, every = line.rstrip("\n").split("\t")
+            entry = (sys.intern(alone), tuple(sys.intern(r) for r in every.split()))
+            entry = shared.setdefault(entry, entry)
+            code = ord(char)
+            if code >= _SUPPLEMENTARY_FROM:
+                index = code - _SUPPLEMENTARY_FROM
+                self.supplementary.extend([None] * (index + 1 - len(self.supplementary)))
+                self.supplementary[index] = entry
+            else:
+                self.bmp[code - _BMP_FROM] = entry
+        rest = table.read()
+        context_at = rest.index("[context]\n")
+        # "phrase\n" lines, sorted; starts[i] is where line i begins, and one more start past the end.
+        self.phrases = rest[:context_at]
+        self.starts = array("I", itertools.chain([0], (m.end() for m in re.finditer("\n", self.phrases))))
+        # first character → (first, last + 1) line of the phrases that begin with it
+        self.groups: dict[str, tuple[int, int]] = {}
+        for index, start in enumerate(self.starts[:-1]):
+            first = self.phrases[start]
+            span = self.groups.get(first)
+            self.groups[first] = (span[0] if span else index, index + 1)
+        self.in_context: dict[str, list[str]] = {}
+        for line in rest[context_at + 10:].splitlines():
+            phrase, readings = line.split("\t")
+            self.in_context[phrase] = [sys.intern(r) for r in readings.split()]
+
+    def char(self, char: str) -> tuple[str, tuple[str, ...]] | None:
+        """(the reading alone, all readings) of a character, None when it has none."""
+        code = ord(char)
+        if code >= _SUPPLEMENTARY_FROM:
+            index = code - _SUPPLEMENTARY_FROM
+            return self.supplementary[index] if index < len(self.supplementary) else None
+        return self.bmp[code - _BMP_FROM] if _BMP_FROM <= code < 0x10000 else None
+
+    def phrase_from(self, word: str) -> str:
+        """The first phrase not sorting before ``word`` among the phrases that begin with its first
+        character; "" when there is none (then no phrase begins with ``word``)."""
+        span = self.groups.get(word[0])
+        if span is None:
+            return ""
+        phrases, starts = self.phrases, self.starts
+        at = bisect_left(range(*span), word, key=lambda i: phrases[starts[i]:starts[i + 1] - 1]) + span[0]
+        return phrases[starts[at]:starts[at + 1] - 1] if at < span[1] else ""
 
 
 @cache
-def _table() -> tuple[dict[str, tuple[str, tuple[str, ...]]], list[str], dict[str, list[str]]]:
-    """(character → (reading alone, all readings), sorted phrases, phrase → readings in context).
-
-    About 9 MB in memory instead of pypinyin's ~55: characters read alike share one entry, and the
-    phrases are a sorted list searched by bisection instead of a set of every prefix.
-    """
-    chars: dict[str, tuple[str, tuple[str, ...]]] = {}
-    shared: dict[tuple, tuple] = {}
-    phrases: list[str] = []
-    in_context: dict[str, list[str]] = {}
-    section = ""
+def _table() -> _Table:
     with TABLE_PATH.open(encoding="utf-8") as table:
-        for line in table:
-            line = line.rstrip("\n")
-            if line.startswith("["):
-                section = line
-            elif line.startswith("#") or not line:
-                continue
-            elif section == "[chars]":
-                char, alone, every = line.split("\t")
-                entry = (sys.intern(alone), tuple(sys.intern(r) for r in every.split()))
-                chars[char] = shared.setdefault(entry, entry)
-            else:
-                phrase, _tab, readings = line.partition("\t")
-                phrases.append(phrase)
-                if readings:
-                    in_context[phrase] = [sys.intern(r) for r in readings.split()]
-    phrases.sort()
-    return chars, phrases, in_context
+        return _Table(table)
 
 
-def _segments(run: str, phrases: list[str]) -> Iterator[str]:
+def _segments(run: str, table: _Table) -> Iterator[str]:
     """Split a run of Han characters as pypinyin does (``pypinyin.seg.mmseg.Seg.cut`` with
     ``no_non_phrases``): the longest phrase from the left, else one character. When every prefix of
     the rest of the run begins some phrase but none is a phrase, pypinyin yields the rest as single
     characters; so does this."""
-    count = len(phrases)
     remain = run
     while remain:
         longest = 0
         for index in range(len(remain)):
             word = remain[: index + 1]
-            at = bisect_left(phrases, word)
-            hit = phrases[at] if at < count else ""
+            hit = table.phrase_from(word)
             if not hit.startswith(word):  # no phrase begins with ``word``: take what was found
                 yield remain[:longest] if longest else remain[0]
                 remain = remain[longest or 1:]
@@ -149,19 +190,20 @@ def _units(text: str) -> list[tuple[bool, list[str]]]:
     characters is one unit whose single "reading" is its folded text; runs that fold to nothing
     (punctuation, "·") are dropped. A test compares this with pypinyin itself.
     """
-    chars, phrases, in_context = _table()
+    table = _table()
+    entry_of, in_context = table.char, table.in_context
     units: list[tuple[bool, list[str]]] = []
-    for is_han, group in itertools.groupby(text, key=chars.__contains__):
+    for is_han, group in itertools.groupby(text, key=lambda char: entry_of(char) is not None):
         run = "".join(group)
         if not is_han:
             folded = _fold(run)
             if folded:
                 units.append((False, [folded]))
             continue
-        for segment in _segments(run, phrases) if len(run) > 1 else run:
+        for segment in _segments(run, table) if len(run) > 1 else run:
             context = in_context.get(segment) if len(segment) > 1 else None
             for index, char in enumerate(segment):
-                alone, every = chars[char]
+                alone, every = entry_of(char)
                 first = context[index] if context else alone
                 units.append((True, list(dict.fromkeys(r for r in (first, *every) if r)) or [""]))
     return units

@@ -215,6 +215,9 @@ PIECES = st.one_of(
     HAN,
     st.sampled_from(["长大", "银行", "一丁点儿", "重庆", "会计", "单田芳", "曾", "中国人", "行长", "乐", "还"]),
     st.text(alphabet="aZ9 ·-Ａ（）é", max_size=3),
+    st.characters(min_codepoint=0x2FF0, max_codepoint=0x3500),  # around the table's first slot
+    st.characters(min_codepoint=0xFFF0, max_codepoint=0x20010),  # around the supplementary planes
+    st.characters(min_codepoint=0x32380, max_codepoint=0x10FFFF),  # past the last character
 )
 
 
