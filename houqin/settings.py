@@ -340,6 +340,10 @@ HOUQIN_JOB_HEARTBEAT_SECONDS = env_int("HOUQIN_JOB_HEARTBEAT_SECONDS", 60)
 HOUQIN_JOB_STALE_MINUTES = env_int("HOUQIN_JOB_STALE_MINUTES", 10)
 HOUQIN_EXPORT_DIR = VAR_DIR / "exports"  # large exports written by the worker, <job id>.xlsx
 HOUQIN_WEB_WORKERS = env_int("HOUQIN_WEB_WORKERS", 2)  # gunicorn workers started by `manage.py serve`
+# Each web worker is replaced after this many requests (and up to a tenth more, so that they do not all
+# restart at once): an inline import, export or PDF leaves Python holding memory it will not give back,
+# and a fresh worker starts at ~70 MB (bench/). 0: never.
+HOUQIN_WEB_MAX_REQUESTS = max(0, env_int("HOUQIN_WEB_MAX_REQUESTS", 1000))
 HOUQIN_REDIS_URL = env_str("HOUQIN_REDIS_URL", "redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = HOUQIN_REDIS_URL
 CELERY_RESULT_BACKEND = HOUQIN_REDIS_URL

@@ -552,3 +552,16 @@ def test_large_import_is_written_on_the_worker_with_progress(client, personas, s
     entries = AuditEntry.objects.filter(object_id__in=[str(x.pk) for x in lines], action="import")
     assert entries.count() == 3 and len({e.request_id for e in entries}) == 1
     assert "导入完成" in client.get(response["Location"]).content.decode()
+
+
+def test_serve_replaces_web_workers_after_max_requests(settings):
+    """Each gunicorn worker is replaced after HOUQIN_WEB_MAX_REQUESTS requests (plus jitter), so memory an inline
+    import or export left behind is given back; 0 keeps workers for good."""
+    from houqin.core.management.commands.serve import default_commands
+
+    settings.HOUQIN_WEB_MAX_REQUESTS = 1000
+    web = dict(default_commands())["web"]
+    assert web[web.index("--max-requests") + 1] == "1000"
+    assert web[web.index("--max-requests-jitter") + 1] == "100"
+    settings.HOUQIN_WEB_MAX_REQUESTS = 0
+    assert "--max-requests" not in dict(default_commands())["web"]

@@ -1,6 +1,7 @@
 """``manage.py serve``: school mode's three processes under one supervisor (what ``make run`` runs).
 
-- web: gunicorn on HOUQIN_BIND with HOUQIN_WEB_WORKERS workers;
+- web: gunicorn on HOUQIN_BIND with HOUQIN_WEB_WORKERS workers, each replaced after
+  HOUQIN_WEB_MAX_REQUESTS requests (1,000, plus up to a tenth) to give back memory;
 - worker: ``manage.py run_worker`` (the database job queue);
 - scheduler: ``manage.py run_scheduler`` (periodic jobs, once per slot).
 
@@ -38,9 +39,13 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
 def default_commands() -> list[tuple[str, list[str]]]:
     manage = str(settings.BASE_DIR / "manage.py")
     py = sys.executable
+    web = [py, "-m", "gunicorn", "houqin.wsgi", "--bind", settings.HOUQIN_BIND,
+           "--workers", str(settings.HOUQIN_WEB_WORKERS), "--access-logfile", "-"]
+    if settings.HOUQIN_WEB_MAX_REQUESTS:
+        web += ["--max-requests", str(settings.HOUQIN_WEB_MAX_REQUESTS),
+                "--max-requests-jitter", str(max(1, settings.HOUQIN_WEB_MAX_REQUESTS // 10))]
     return [
-        ("web", [py, "-m", "gunicorn", "houqin.wsgi", "--bind", settings.HOUQIN_BIND,
-                 "--workers", str(settings.HOUQIN_WEB_WORKERS), "--access-logfile", "-"]),
+        ("web", web),
         ("worker", [py, manage, "run_worker"]),
         ("scheduler", [py, manage, "run_scheduler"]),
     ]
