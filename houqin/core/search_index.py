@@ -46,6 +46,8 @@ MIN_BIGRAM = 2  # the bigram table answers two-character terms
 DENSE_MIN = 10_000  # never give up the index for fewer candidates than this (a scan then costs more than reading them)
 DENSE_SHARE = 8  # ... and beyond that, give it up when the candidates are more than 1/8 of the table
 TRIGGERS = ("ai", "ad", "au")
+# The candidates' ids as a source a query may start from (``paging._from_candidates``), named ``houqin_id``.
+CANDIDATE_IDS = "SELECT value AS houqin_id FROM json_each(%s)"
 
 _exists: dict[tuple[str, str], bool] = {}
 
@@ -263,7 +265,7 @@ def candidates(entity, alias: str, value: str, key: str | None):
     found.rows_at_most = _found_count(ids)
     # The same ids as a source a query may start from (``paging._from_candidates``), named ``houqin_id``.
     if as_json:
-        found.source = ("SELECT value AS houqin_id FROM json_each(%s)", [ids])
+        found.source = (CANDIDATE_IDS, [ids])
     else:
         found.source = _as_source(sql, params)
     return found, exact

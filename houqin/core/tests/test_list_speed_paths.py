@@ -458,7 +458,10 @@ def test_a_search_of_few_candidates_is_counted_by_its_ids_beyond_a_page(client, 
     assert page.exact and page.paginator.count == 6 and len(page.object_list) == 2
     assert not [q for q in ctx.captured_queries if q["sql"].startswith("SELECT COUNT(")]
     # All the ids are read starting from the candidates, not by walking the list's order probing each row.
-    assert [q for q in ctx.captured_queries if "CROSS JOIN" in q["sql"] and "houqin_candidates" in q["sql"]]
+    started = [q["sql"] for q in ctx.captured_queries if "CROSS JOIN" in q["sql"] and "houqin_candidates" in q["sql"]]
+    assert started
+    if json_each:  # and not tested against the candidates a second time (_candidate_test_dropped)
+        assert all(s.count("json_each") == 1 for s in started), started
     expected = list(Student.objects.filter(school=school, name="候选探针").order_by("name", "pk")
                     .values_list("pk", flat=True))
     assert [o.pk for o in page.object_list] == expected[:2]
@@ -966,3 +969,28 @@ def test_set_related_does_what_the_foreign_key_descriptor_does(school):
     assert checked >= 30
     with pytest.raises(ValueError):  # not a row of the related model: refused as Django refuses it
         set_related(new_instance(Student), Student._meta.get_field("school_class"), school)
+
+
+def test_a_candidate_test_is_dropped_only_for_the_very_candidates_started_from():
+    """Rows started from the candidates (CROSS JOIN) all pass ``pk IN (those candidates)``: the test becomes ``1``
+    wherever it stands, and its parameter goes. Another list of ids, or SQL that does not parse as expected, is
+    left as it is."""
+    from houqin.core.paging import _candidate_test_dropped
+
+    pk = '"t"."id"'
+    test = f"{pk} IN (SELECT value FROM json_each(%s))"
+    where = f'("t"."school_id" = %s AND {test}) ORDER BY "t"."code" ASC LIMIT 51'
+    assert _candidate_test_dropped(where, (7, "[1,2]"), pk, "[1,2]") == (
+        '("t"."school_id" = %s AND 1) ORDER BY "t"."code" ASC LIMIT 51', (7,))
+    # Under OR and NOT alike (true for every joined row), each occurrence; other ids are kept.
+    where = f'(NOT ({test}) OR ("t"."name" LIKE %s AND {test} AND {test}))'
+    assert _candidate_test_dropped(where, ("[1]", "%a%", "[9]", "[1]"), pk, "[1]") == (
+        f'(NOT (1) OR ("t"."name" LIKE %s AND {test} AND 1))', ("%a%", "[9]"))
+    # Another table's key, no test, or parameters that do not line up with the placeholders: unchanged.
+    assert _candidate_test_dropped(where.replace('"t"', '"u"'), ("[1]", "%a%", "[9]", "[1]"), pk, "[1]")[1] == (
+        "[1]", "%a%", "[9]", "[1]")
+    assert _candidate_test_dropped('"t"."x" = %s', (1,), pk, "[1]") == ('"t"."x" = %s', (1,))
+    assert _candidate_test_dropped(f"{test} AND %s", ("[1]",), pk, "[1]") == (f"{test} AND %s", ("[1]",))
+    # A literal percent sign (%%s) is no placeholder.
+    where = f"\"t\".\"name\" LIKE '%%s' AND {test}"
+    assert _candidate_test_dropped(where, ("[1]",), pk, "[1]") == ("\"t\".\"name\" LIKE '%%s' AND 1", ())
