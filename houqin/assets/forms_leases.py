@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from houqin.core.builders import EntityFilterSet, KeyFilter
 from houqin.core.entities import EntityForm
+from houqin.core.ids import as_key
 
 from .forms import YES_NO, AssetCodesField, _date_range, _label, swap_safe
 from .models import IdleRoom, Lease, RentInstallment, RentPayOver, RentReceipt
@@ -120,7 +121,7 @@ class RentReceiptForm(EntityForm):
             installment = self.initial.get("installment")
             if installment and not self.initial.get("amount"):
                 found = RentInstallment.objects.filter(pk=installment, school_id=getattr(self.user, "school_id", None)
-                                                       ).first() if str(installment).isdigit() else None
+                                                       ).first() if as_key(installment) is not None else None
                 if found is not None:
                     self.initial["amount"] = found.amount - found.received
         swap_safe(self)

@@ -29,6 +29,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from houqin.core import excel, printing
+from houqin.core.ids import as_key
 from houqin.core.permissions import require_perm, scope
 from houqin.core.responses import pdf_response, xlsx_response
 from houqin.core.views_entity import EntityDetailView
@@ -439,7 +440,7 @@ def booking(request):
     form = VoucherForm(request.POST or None, initial={"booked_on": timezone.localdate()})
     if request.method == "POST":
         require_perm(user, BOOK_PERM)
-        ids = [int(i) for i in request.POST.getlist("card") if i.isdigit()]
+        ids = [k for k in map(as_key, request.POST.getlist("card")) if k is not None]
         if form.is_valid():
             try:
                 count = closing.book_cards(school=user.school, actor=user, cards=ids, **form.cleaned_data)
@@ -459,7 +460,7 @@ def booking(request):
     total = sum((c.original_value for c in page.object_list), Decimal("0"))
     return render(request, "assets/closing/booking.html", {
         "title": _("Cards awaiting booking"), "page": page, "form": form, "page_total": total,
-        "can_book": user.has_perm(BOOK_PERM), "chosen": {int(i) for i in request.POST.getlist("card") if i.isdigit()}})
+        "can_book": user.has_perm(BOOK_PERM), "chosen": {k for k in map(as_key, request.POST.getlist("card")) if k is not None}})
 
 
 # The API: the same services as the page ---------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from houqin.core.entities import EntityForm, format_value, registry
+from houqin.core.ids import as_key
 from houqin.core.money import MoneySum
 from houqin.core.permissions import require_perm, scope
 from houqin.core.responses import pdf_response, xlsx_response
@@ -329,8 +330,8 @@ class CheckAddView(SwitchMixin, EntityCreateView):
 
     def render_form(self, form, instance, status=200):
         contract = None
-        pk = self.request.POST.get("contract") or self.request.GET.get("contract")
-        if str(pk or "").isdigit():
+        pk = as_key(self.request.POST.get("contract") or self.request.GET.get("contract"))
+        if pk is not None:
             contract = scope(ClassContract.objects.filter(status=ClassContract.Status.SIGNED), self.request.user,
                              "view").select_related("school_class", "term", "room").filter(pk=pk).first()
         lines = []
@@ -355,9 +356,9 @@ class CheckAddView(SwitchMixin, EntityCreateView):
         if not data.get("counts"):
             counts = []
             for key, value in request.POST.items():
-                if key.startswith("found-") and key[6:].isdigit():
+                if key.startswith("found-") and as_key(key[6:]) is not None:
                     pk = key[6:]
-                    counts.append({"line": int(pk), "quantity_found": value,
+                    counts.append({"line": as_key(pk), "quantity_found": value,
                                    "damaged": request.POST.get(f"damaged-{pk}") or 0,
                                    "note": request.POST.get(f"note-{pk}", "")})
             data["counts"] = json.dumps(counts)
@@ -418,7 +419,7 @@ class DamageForm(forms.models.modelform_factory(DamageRecord, form=EntityForm, f
         if not ref:
             del self.fields["check_line"]  # a record written on its own (a window broken in a corridor)
             return
-        line = field.queryset.filter(pk=ref).first() if str(ref).isdigit() else None
+        line = field.queryset.filter(pk=as_key(ref)).first() if as_key(ref) is not None else None
         if line is not None:  # else the field refuses the value: "select a valid choice"
             field.help_text = f"{line.contract_check} · {line.line.name}"
             contract = line.contract_check.contract
@@ -529,8 +530,8 @@ def _rollup_term(request):
     from houqin.org.models import Term
 
     school = request.user.school
-    pk = request.GET.get("term")
-    term = Term.objects.filter(school=school, pk=pk).first() if str(pk or "").isdigit() else None
+    pk = as_key(request.GET.get("term"))
+    term = Term.objects.filter(school=school, pk=pk).first() if pk is not None else None
     return term or services.current_term(school)
 
 

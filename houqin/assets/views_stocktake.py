@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from houqin.core.entities import format_value, registry
+from houqin.core.ids import as_key
 from houqin.core.permissions import require_perm, scope
 from houqin.core.responses import pdf_response, stamp, xlsx_response
 from houqin.core.views_entity import EntityDetailView, add_service_errors
@@ -107,8 +108,8 @@ def _find_room(stocktake, text: str):
         raise ValidationError({"room": _("Scan the room's door label or type its room code.")})
     rooms = Room.objects.filter(school_id=stocktake.school_id)
     room = rooms.filter(code=value).first() or rooms.filter(code__iexact=value).first()
-    if room is None and value.isdigit():
-        room = rooms.filter(pk=int(value)).first()
+    if room is None and as_key(value) is not None:
+        room = rooms.filter(pk=as_key(value)).first()
     if room is None:
         raise ValidationError({"room": _("No room has the code “%(code)s”.") % {"code": value}})
     return room
@@ -207,9 +208,8 @@ def scan(request, pk):
         if kind == "room":  # a door label scanned into the asset field: switch rooms
             room = _find_room(stocktake, code)
             return JsonResponse({"ok": True, "switch_room": True, **_room_payload(stocktake, room)})
-        room_id = str(data.get("room") or "")
-        room = Room.objects.filter(school_id=stocktake.school_id, pk=int(room_id)).first() \
-            if room_id.isdigit() else None
+        room_id = as_key(data.get("room"))
+        room = Room.objects.filter(school_id=stocktake.school_id, pk=room_id).first() if room_id is not None else None
         result = service.stocktake_scan(stocktake=stocktake, code=value, room=room, counted_by=request.user,
                                         quantity=_quantity(data.get("quantity")),
                                         client_id=str(data.get("client_id") or ""))

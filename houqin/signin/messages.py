@@ -45,7 +45,7 @@ def _clip(text: str, max_bytes: int = TEXT_MAX_BYTES) -> str:
 
 def _agent_id(config: SigninConfig):
     value = (config.agent_id or "").strip()
-    return int(value) if value.isdigit() else value
+    return int(value) if value.isascii() and value.isdigit() else value
 
 
 def sending_config(school_id, provider: str) -> SigninConfig | None:

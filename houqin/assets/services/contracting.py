@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy
 
 from houqin.core import crud
 from houqin.core.audit import audit_record, serialize_for_audit
+from houqin.core.ids import as_key
 from houqin.core.models import AuditEntry
 from houqin.core.workflow import T, TransitionNotAllowed, Workflow
 
@@ -333,7 +334,7 @@ def contract_lines_save(*, contract: ClassContract, rows: list[dict], actor) -> 
         condition = row.get("condition") or Condition.GOOD
         if condition not in conditions:
             raise ValidationError({f"lines-{n}-condition": _("Choose the condition.")})
-        line = existing.get(int(row["id"])) if str(row.get("id") or "").isdigit() else None
+        line = existing.get(as_key(row.get("id")))
         if line is None:
             line = ClassContractLine(contract=contract)
             new.append(line)

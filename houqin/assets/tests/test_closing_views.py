@@ -174,6 +174,10 @@ def test_booking_cards_page_and_api(client, personas, school):
     assert new.code in page.content.decode()
     response = c.post(reverse("assets:booking"), {"card": [new.pk], "voucher_no": "", "booked_on": "2024-03-10"})
     assert response.status_code == 200 and "voucher" not in new.__class__.objects.get(pk=new.pk).voucher_no
+    # Card keys that are no whole numbers ("²" passes str.isdigit()) are ignored, not a server error.
+    response = c.post(reverse("assets:booking"), {"card": ["²", "99999999999999999999", "x"], "voucher_no": "",
+                                                  "booked_on": "2024-03-10"})
+    assert response.status_code == 200
     c.post(reverse("assets:booking"), {"card": [new.pk], "voucher_no": "记-0305", "booked_on": "2024-03-10"})
     new.refresh_from_db()
     assert (new.booking, new.voucher_no, new.booked_on) == ("booked", "记-0305", datetime.date(2024, 3, 10))

@@ -677,3 +677,13 @@ def test_every_write_is_audited(school, keeper):
     record = _record(school, keeper)
     for obj, model in ((contract, "classcontract"), (check, "contractcheck"), (record, "damagerecord")):
         assert AuditEntry.objects.filter(content_type__model=model, object_id=str(obj.pk), action="create").exists()
+
+
+def test_a_check_line_key_that_is_no_whole_number_is_a_field_error_not_a_server_error(client, school, keeper):
+    """"²" and "①" pass ``str.isdigit()`` but not ``int()`` (the API fuzz test found it on PostgreSQL)."""
+    client.force_login(keeper)
+    for ref in ("²", "①", "99999999999999999999", "-3", "0"):
+        response = client.post("/api/assets/damages/", {
+            "what": "黑板", "happened_on": TODAY.isoformat(), "responsible": "unknown", "description": "划伤",
+            "assessed_amount": "5", "check_line": ref}, content_type="application/json")
+        assert response.status_code == 400 and "check_line" in response.json()["errors"], (ref, response.json())
