@@ -296,6 +296,11 @@ def contracting_start_term(*, school, term, actor) -> dict:
     return result
 
 
+# The most of one thing a class contract counts (desks, window panes). Far below what the count columns hold
+# (PostgreSQL's integer stops at 2,147,483,647): a larger number is a typing slip, refused next to the field.
+MAX_COUNT = 99_999
+
+
 def _positive_int(value, field: str) -> int:
     try:
         number = int(value)
@@ -303,6 +308,8 @@ def _positive_int(value, field: str) -> int:
         raise ValidationError({field: _("Enter a whole number.")}) from None
     if number < 0:
         raise ValidationError({field: _("The number cannot be negative.")})
+    if number > MAX_COUNT:
+        raise ValidationError({field: _("The number is too large (at most %(max)s).") % {"max": MAX_COUNT}})
     return number
 
 

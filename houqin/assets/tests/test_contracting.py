@@ -197,6 +197,11 @@ def test_check_input_is_refused_with_the_reason(school, keeper, personas):
     teacher = _teacher_of(contract)
     with pytest.raises(ValidationError, match="damaged|损坏"):
         _check(contract, teacher, found=3, damaged=4)
+    # A count no column holds (PostgreSQL's integer, SQLite's 64 bits) is a field error, not a server error.
+    for found, damaged in ((10**20, 0), (2**31, 0), (5, 10**20)):
+        with pytest.raises(ValidationError) as caught:
+            _check(contract, teacher, found=found, damaged=damaged)
+        assert "lines" in caught.value.message_dict
     with pytest.raises(ValidationError) as caught:
         _check(contract, teacher, on=TODAY + datetime.timedelta(days=1))
     assert "checked_on" in caught.value.message_dict
