@@ -19,6 +19,13 @@ from django.db.models.functions import Coalesce
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 MONEY = DecimalField(max_digits=16, decimal_places=2)
+MAX_MONEY = Decimal(10) ** (MONEY.max_digits - MONEY.decimal_places)  # a money column holds less than this
+
+
+def fits_money(value: Decimal) -> bool:
+    """Whether ``value`` (in cents) fits a money column: a finite number below ``MAX_MONEY`` either way. Django
+    would raise ``decimal.InvalidOperation`` writing NaN, an infinity or more digits: a server error."""
+    return value.is_finite() and abs(value) < MAX_MONEY
 
 
 def _to_cents(value, expression, connection):

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from houqin.core import bulk, crud
 from houqin.core.audit import audit_record, serialize_for_audit
 from houqin.core.models import AuditEntry
-from houqin.core.money import MONEY, MoneySum
+from houqin.core.money import MONEY, MoneySum, fits_money
 
 from .. import depreciation as dep
 from ..choices import (
@@ -514,10 +514,14 @@ def set_finance_balances(*, period: AccountingPeriod, actor, rows: list[dict]) -
         try:
             value = dep.cents(row.get("original_value") or 0)
             depreciation = dep.cents(row.get("accumulated_depreciation") or 0)
+            if not (value.is_finite() and depreciation.is_finite()):  # NaN, Infinity
+                raise ValueError
         except (ArithmeticError, TypeError, ValueError):
             problems["original_value"] = _("Enter amounts as numbers.")
             value = depreciation = ZERO
-        if value < 0 or depreciation < 0:
+        if not (fits_money(value) and fits_money(depreciation)):
+            problems["original_value"] = _("The amount is too large.")
+        elif value < 0 or depreciation < 0:
             problems["original_value"] = _("Balances cannot be negative.")
         key = (row.get("accounting_class"), row.get("funding_source"))
         if key in cleaned:

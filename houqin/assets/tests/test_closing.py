@@ -323,6 +323,14 @@ def test_finance_balances_refuse_bad_rows_by_number(school, accountant):
     text = " ".join(refused.value.messages)
     assert "第 1 行" in text and "第 2 行" in text
     assert not period.finance_balances.exists()
+    # Not a number, infinite, or more digits than the column holds (16, 2 after the point): a row's message,
+    # never a server error.
+    for amount in ("NaN", "sNaN", "Infinity", "-Infinity", "1e20", "12345678901234567"):
+        with pytest.raises(ValidationError) as refused:
+            closing.set_finance_balances(period=period, actor=accountant, rows=[
+                {"accounting_class": "general", "funding_source": "fiscal", "original_value": amount}])
+        assert "第 1 行" in " ".join(refused.value.messages), amount
+    assert not period.finance_balances.exists()
 
 
 @pytest.mark.django_db

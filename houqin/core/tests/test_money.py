@@ -41,3 +41,14 @@ def test_money_sums_equal_pythons_decimal_sum(school, amounts):
         assert rows.aggregate(total=MoneySum("amount"))["total"] == sum(amounts, D("0.00"))
         assert grouped == ([sum(amounts, D("0.00"))] if amounts else [])
         transaction.set_rollback(True)
+
+
+def test_fits_money_is_what_a_money_column_can_hold():
+    from decimal import Decimal
+
+    from houqin.core.money import MAX_MONEY, fits_money
+
+    assert fits_money(Decimal("99999999999999.99")) and fits_money(Decimal("-99999999999999.99"))
+    assert fits_money(Decimal("0.00"))
+    for value in (MAX_MONEY, -MAX_MONEY, Decimal("1e20"), Decimal("NaN"), Decimal("Infinity"), Decimal("-Infinity")):
+        assert not fits_money(value), value
