@@ -191,8 +191,11 @@ def _quantity(value):
         number = Decimal(str(value))
     except ArithmeticError:
         number = None
-    if number is None or number != number.to_integral_value():
+    # Finite first: int() of an infinity overflows, and comparing a signalling NaN raises (server errors).
+    if number is None or not number.is_finite() or number != number.to_integral_value():
         raise ValidationError({"quantity": _("Enter a whole number.")})
+    if number.adjusted() > 9:  # int() of "1e999999" alone keeps a worker busy for half a minute
+        raise ValidationError({"quantity": _("Enter a count from 0 to %(max)s.") % {"max": service.MAX_QUANTITY}})
     return int(number)
 
 

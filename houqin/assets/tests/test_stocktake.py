@@ -418,9 +418,10 @@ def test_a_keeper_cannot_approve_and_a_counter_scans_through_json(counting, logi
     switch = client.post(url, json.dumps({"code": "ROOM:PD-102", "room": r1.pk}),
                          content_type="application/json").json()
     assert switch["switch_room"] and switch["room"]["code"] == "PD-102"
-    wrong = client.post(url, json.dumps({"code": "PDA0001", "room": r1.pk, "quantity": "1.5"}),
-                        content_type="application/json")
-    assert wrong.status_code == 400 and "quantity" in wrong.json()["errors"]
+    for quantity in ("1.5", "Infinity", "-Infinity", "NaN", "sNaN", "x", "1e999999", "1e999999999", 10**30):
+        wrong = client.post(url, json.dumps({"code": "PDA0001", "room": r1.pk, "quantity": quantity}),
+                            content_type="application/json")
+        assert wrong.status_code == 400 and "quantity" in wrong.json()["errors"], quantity
     response = client.post(reverse("assets:stocktake_approve", args=[stocktake.pk]))
     assert response.status_code == 403
 
