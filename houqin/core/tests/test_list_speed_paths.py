@@ -593,6 +593,49 @@ def test_deep_pages_of_few_rows_are_read_sorted_and_equal(school, monkeypatch):
     assert not any(" ORDER BY +" in q["sql"] for q in ctx.captured_queries)
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the plans are SQLite's")
+def test_a_first_page_that_would_walk_is_counted_first_and_read_the_cheap_way(client, personas, school, monkeypatch):
+    """A class's students ordered by number walk the number's index (the class's index seeks more): counted first,
+    a class of fewer than the limit is read by its index and sorted (none: not read at all); more, by the walk."""
+    from houqin.core import paging
+    from houqin.core.paging import BoundedPaginator, DeferredJoin
+    from houqin.org.tests.factories import SchoolClassFactory, StudentFactory
+
+    monkeypatch.setattr(paging, "_sorts", {})
+    for size in (0, 1, 4, 7):
+        klass = SchoolClassFactory(school=school)
+        StudentFactory.create_batch(size, school=school, school_class=klass)
+        for order in (("student_no", "pk"), ("-student_no", "-pk")):
+            qs = Student.objects.filter(school=school, school_class=klass).order_by(*order)
+            every = list(qs.values_list("pk", flat=True))
+            with CaptureQueriesContext(connection) as ctx:
+                paginator = BoundedPaginator(DeferredJoin(qs), 2, cap=5)  # counts up to 6
+                rows = [o.pk for o in paginator.page(1).object_list]
+            assert rows == every[:2], (size, order)
+            assert (paginator.count, paginator.exact) == ((5, False) if size > 5 else (size, True)), size
+            reads = [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith("EXPLAIN")]
+            assert reads[0].startswith("SELECT COUNT(*) FROM (") and " ORDER BY " not in reads[0], (size, reads)
+            ids = [q for q in reads[1:] if q.startswith('SELECT "org_student"."id" AS "pk"')]
+            if size == 0:
+                assert ids == [] and len(reads) == 1
+            else:
+                assert len(ids) == 1 and (" ORDER BY +" in ids[0]) is (size <= 5), (size, ids)
+            assert not [q for q in reads[1:] if q.startswith("SELECT COUNT(")]  # counted once
+    # Not such a walk (the list of the whole school, the class's own order): read as before, ids first.
+    qs = Student.objects.filter(school=school).order_by("school_class__name", "pk")
+    with CaptureQueriesContext(connection) as ctx:
+        paginator = BoundedPaginator(DeferredJoin(qs), 2, cap=5)
+        assert [o.pk for o in paginator.page(1).object_list] == list(qs.values_list("pk", flat=True)[:2])
+    assert not ctx.captured_queries[0]["sql"].startswith("SELECT COUNT(")
+    # The list page and the API of an empty class: no rows, the exact count 0.
+    klass = SchoolClassFactory(school=school)
+    client.force_login(personas["logistics_director"])
+    page = client.get(reverse("org:student_list"), {"school_class": klass.pk}).context["page"]
+    assert page.paginator.count == 0 and page.exact and list(page.object_list) == []
+    api = client.get("/api/org/students/", {"school_class": klass.pk}).json()
+    assert api["count"] == 0 and api["count_exact"] is True and api["results"] == []
+
+
 def test_a_wrong_bound_only_sizes_the_read_never_the_count(school):
     from houqin.core.paging import BoundedPaginator, DeferredJoin
     from houqin.org.tests.factories import StudentFactory
