@@ -24,6 +24,7 @@ from rest_framework import exceptions, permissions, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from houqin.core.ids import as_key
 from houqin.core.printing import PrintColumn, PrintError, render_table_pdf
 from houqin.core.responses import pdf_response
 from houqin.core.views_entity import EntityDetailView, is_htmx
@@ -35,8 +36,9 @@ from .services import journal
 
 def _handover(user, pk) -> Handover:
     """The handover if ``user`` may see it (asset staff of the school, or one of its three people)."""
+    key = as_key(pk)  # the API's detail route takes any text ("null,null"): int() of it was a server error
     handover = Handover.objects.select_related("from_staff", "to_staff", "supervisor", "created_by").filter(
-        pk=pk, school_id=user.school_id).first() if getattr(user, "school_id", None) else None
+        pk=key, school_id=user.school_id).first() if key and getattr(user, "school_id", None) else None
     if handover is None:
         raise Http404
     if not services.can_view(handover, user):

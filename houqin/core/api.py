@@ -374,6 +374,7 @@ class EntityViewSet(viewsets.ModelViewSet):
         if getattr(obj, "voided_at", None):
             raise exceptions.ValidationError({"non_field_errors": [_("A voided record cannot be changed.")]})
         data = request.data
+        _require_object(data)
         if not kwargs.get("partial"):
             missing = [f for f in e.form_fields if f not in data and e.form_class.base_fields[f].required]
             if missing:
@@ -390,6 +391,14 @@ def takes_list(field) -> bool:
             or getattr(field.widget, "allow_multiple_selected", False))
 
 
+def _require_object(data) -> None:
+    """A record's body is a form post or a JSON object; anything else (``null``, a list, a number) is refused
+    as a whole with a 400 — an update looked for its required fields in it first, a server error on ``null``."""
+    if not hasattr(data, "getlist") and not isinstance(data, dict):
+        raise exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [
+            _("Send the record as a JSON object of its fields.")]})
+
+
 def _as_form_data(data, fields: dict):
     """A JSON body as the entity form's data (the API validates with the same form as the page). A form field
     reads the text a browser sends, and some raised a server error given JSON's other values (a date field
@@ -399,9 +408,7 @@ def _as_form_data(data, fields: dict):
     refused as a whole."""
     if hasattr(data, "getlist"):
         return data
-    if not isinstance(data, dict):
-        raise exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [
-            _("Send the record as a JSON object of its fields.")]})
+    _require_object(data)
     out, errors = {}, {}
     for name, value in data.items():
         field = fields.get(name)

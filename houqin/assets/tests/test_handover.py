@@ -381,6 +381,18 @@ def test_api_lines_tick_refuse_and_confirm(client, people, held):
     assert held["card"].custodian == people["to"]
 
 
+def test_api_actions_of_a_key_that_is_no_number_are_404(client, people, held):
+    """The actions' route takes any text: ``int()`` of "null,null" was a server error."""
+    h = _create(people)
+    client.force_login(people["keeper"])
+    for key in ("null,null", "abc", "²", "9" * 30, "-1", "0"):
+        api = f"/api/assets/handovers/{key}/"
+        assert client.get(f"{api}lines/").status_code == 404, key
+        for name in ("tick", "refresh", "confirm"):
+            assert client.post(f"{api}{name}/", {}, content_type="application/json").status_code == 404, (key, name)
+    assert client.get(f"/api/assets/handovers/{h.pk}/lines/").status_code == 200
+
+
 def test_staff_page_offers_to_start_a_handover_prefilled(client, people, held):
     client.force_login(people["director"])
     page = client.get(reverse("org:staff", args=[people["from"].pk])).content.decode()

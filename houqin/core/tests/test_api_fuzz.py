@@ -115,6 +115,21 @@ def test_an_api_edit_with_any_values_is_400_or_saved_never_500(entity, data, cli
     assert response.status_code in (200, 400), (response.status_code, body)
 
 
+@pytest.mark.parametrize("entity", EDITABLE, ids=[e.key for e in EDITABLE])
+def test_an_api_edit_whose_body_is_not_an_object_is_400(entity, client, personas):
+    """A PUT looked for its required fields in the body before checking what it was: ``null`` was a server error."""
+    from houqin.core.tests.test_entity_matrix import _factories
+
+    _log_in(client, personas, entity, "change")
+    obj = _factories()[entity.model]()
+    url = f"/api/{entity.app_label}/{entity.url_path}/{obj.pk}/"
+    for body in ("null", "[1, 2]", '"text"', "5"):
+        for method in (client.put, client.patch):
+            response = method(url, body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+            assert response.status_code == 400, (method, body, response.status_code)
+            assert "JSON 对象" in str(response.json()), response.json()
+
+
 def test_a_key_filter_refuses_a_number_too_long_or_not_whole(client, personas):
     """``?lease=`` on the rent schedule: a 30-digit number was a server error (SQLite's driver cannot bind it)."""
     from houqin.assets.models import RentInstallment
