@@ -9,10 +9,10 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from houqin.core.audit import history_for
+from houqin.core.redirects import safe_next
 
 from . import selectors, services
 from .forms import DecideForm, PolicyForm, StepFormSet, steps_from
@@ -59,11 +59,7 @@ def _school_step(request, pk: int) -> ApprovalStep:
 
 
 def _safe_next(request) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                   require_https=request.is_secure()):
-        return target
-    return ""
+    return safe_next(request, request.POST.get("next"), request.GET.get("next"))
 
 
 @login_required

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from houqin.core.entities import Column, format_value, registry
 from houqin.core.permissions import require_perm, scope
+from houqin.core.redirects import safe_next
 from houqin.core.views_entity import EntityDetailView, add_service_errors
 
 from .forms import DisposalCompleteForm, ItemIssueForm, LoanReturnForm, RepairBackForm
@@ -87,7 +88,7 @@ def loan_return(request, pk):
         messages.error(request, _error_text(exc))
     else:
         messages.success(request, _("Given back: %(what)s.") % {"what": loan.asset or loan.item})
-    return redirect(request.POST.get("next") or registry[AssetLoan].detail_url(loan))
+    return redirect(safe_next(request, request.POST.get("next")) or registry[AssetLoan].detail_url(loan))
 
 
 @login_required

@@ -13,12 +13,12 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import engines
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import attachments as services
 from .models import Attachment
+from .redirects import safe_next
 from .views_entity import is_htmx
 
 PARTIAL = "core/partials/attachments.html"
@@ -35,18 +35,8 @@ PAGE = """{% extends "base.html" %}
 
 def _safe_next(request) -> str:
     """Where a plain form goes back to: ``next``, else the referring page, if it is on this site."""
-    candidates = (
-        request.POST.get("next"),
-        request.GET.get("next"),
-        request.headers.get("HX-Current-URL"),
-        request.META.get("HTTP_REFERER"),
-    )
-    for url in candidates:
-        if url and url_has_allowed_host_and_scheme(
-            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        ):
-            return url
-    return ""
+    return safe_next(request, request.POST.get("next"), request.GET.get("next"),
+                     request.headers.get("HX-Current-URL"), request.META.get("HTTP_REFERER"))
 
 
 def _panel(request, parent, *, errors=None, note_value="", status=200):

@@ -11,6 +11,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from houqin.core.redirects import safe_next
+
 from . import selectors, services
 from .forms import ChannelConfigForm, DeliveryFilterForm
 from .models import Notification
@@ -96,13 +98,7 @@ def delivery_retry(request, pk: int):
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("The message will be sent again within a minute."))
-    return redirect(request.POST.get("next") if _safe_next(request) else reverse("notifications:deliveries"))
-
-
-def _safe_next(request) -> bool:
-    target = request.POST.get("next", "")
-    return bool(target) and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                             require_https=request.is_secure())
+    return redirect(safe_next(request, request.POST.get("next")) or reverse("notifications:deliveries"))
 
 
 def _own_school(request):

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from houqin.core.models import Attachment
+from houqin.core.redirects import safe_next
 from houqin.core.views_entity import is_htmx
 from houqin.core.workflow import TransitionNotAllowed
 
@@ -98,7 +99,7 @@ def my_task_check_off(request, pk):
                 messages.error(request, error)
             else:
                 messages.success(request, _("Done: %(task)s.") % {"task": task.title})
-            return redirect(request.POST.get("next") or "schedules:my_tasks")
+            return redirect(safe_next(request, request.POST.get("next")) or "schedules:my_tasks")
     elif not selectors.task_can_check_off(user, task) and not selectors.task_row_rule(
             Task.objects.filter(pk=task.pk), user, "view").exists():
         raise PermissionDenied

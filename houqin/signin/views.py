@@ -15,11 +15,11 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from houqin.core.models import LoginEvent
+from houqin.core.redirects import safe_next
 from houqin.org.models import Staff
 
 from . import middleware, providers, selectors, services
@@ -32,10 +32,7 @@ STATE_MAX_AGE = 600  # seconds from the start of a platform sign-in to its callb
 
 
 def _safe_next(request, value: str | None) -> str:
-    if value and url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()},
-                                                 require_https=request.is_secure()):
-        return value
-    return ""
+    return safe_next(request, value)
 
 
 def absolute_url(request, path: str) -> str:

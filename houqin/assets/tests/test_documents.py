@@ -318,6 +318,13 @@ def test_lend_in_two_taps_from_the_asset_page_and_give_back_in_one(client, schoo
     follow = client.post(return_url, follow=True)
     assert follow.status_code == 200
     assert _posted(asset, K.GIVE_BACK) == 1
+    # It goes back to ``next`` when that is a page of this site; anything else goes to the loan (another site
+    # was an open redirect, "x" a server error).
+    loan_page = f"/assets/loans/{loan.pk}/"
+    for target, landing in (("/assets/cards/", "/assets/cards/"), ("x", loan_page),
+                            ("https://evil.example/", loan_page), ("//evil.example", loan_page)):
+        response = client.post(return_url, {"next": target})
+        assert response.status_code == 302 and response["Location"] == landing, (target, response.status_code)
 
 
 # 维修 ----------------------------------------------------------------------------------------------------------

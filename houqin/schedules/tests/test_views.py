@@ -57,6 +57,16 @@ def test_plain_post_check_off_redirects_back(client, personas):
     assert Task.objects.get(pk=task.pk).status == Task.Status.DONE
 
 
+@pytest.mark.parametrize("target,kept", [("/schedules/my/?day=today", True), ("x", False),
+                                          ("https://evil.example/", False)])
+def test_plain_post_check_off_goes_to_next_only_on_this_site(client, personas, target, kept):
+    task = TaskFactory(assignee_role="guard")
+    client.force_login(personas["guard"])
+    response = client.post(reverse("schedules:my_task_check_off", args=[task.pk]), {"note": "", "next": target})
+    assert response.status_code == 302
+    assert response["Location"] == (target if kept else reverse("schedules:my_tasks"))
+
+
 def test_a_teacher_gets_403(client, personas):
     task = TaskFactory(assignee=personas["guard"].staff, assignee_role="")
     client.force_login(personas["teacher"])
