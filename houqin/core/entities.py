@@ -470,7 +470,9 @@ class Entity:
             if not voidable:
                 return lambda obj: None
             return lambda obj: (_("Voided"), "red") if getattr(obj, "voided_at", None) else None
-        labels = self._choice_labels(status)
+        # The labels in this request's language, translated once per page: a lazy label translated anew for
+        # every row cost 50 pgettext calls a page (~0.3 ms of the card list).
+        labels = {value: str(label) for value, label in self._choice_labels(status).items()}
         colors = self.status_colors or (self.workflow.colors if self.workflow is not None else {})
         voided_label = _("Voided")
 

@@ -146,13 +146,20 @@ class EntityListView(EntityView):
         status = next((i for i, c in enumerate(columns) if c.name == e.status_field), None)
         voided_mark = f' <span class="badge bg-red-lt">{_esc(_("Voided"))}</span>'
         voidable = e.is_voidable
+        status_td = _td(columns[status]) if status is not None else ""
+        badge_cells: dict = {}  # a page's few statuses, each cell built once
         rows = []
         for obj in objects:
             badge = badge_of(obj)
             voided = voidable and getattr(obj, "voided_at", None)
             parts = [cell(obj) for cell in cells]
             if status is not None and badge:
-                parts[status] = f'{_td(columns[status])}<span class="badge bg-{_esc(badge[1])}-lt">{_esc(badge[0])}</span></td>'
+                key = tuple(badge)
+                html_ = badge_cells.get(key)
+                if html_ is None:
+                    html_ = badge_cells[key] = (
+                        f'{status_td}<span class="badge bg-{_esc(badge[1])}-lt">{_esc(badge[0])}</span></td>')
+                parts[status] = html_
             if voided and parts:
                 parts[0] = f"{parts[0][:-5]}{voided_mark}</td>"
             rows.append({"obj": obj, "html": mark_safe("".join(parts)), "badge": badge, "voided": voided})  # noqa: S308 - escaped above

@@ -1037,3 +1037,21 @@ def test_a_candidate_test_is_dropped_only_for_the_very_candidates_started_from()
     # A literal percent sign (%%s) is no placeholder.
     where = f"\"t\".\"name\" LIKE '%%s' AND {test}"
     assert _candidate_test_dropped(where, ("[1]",), pk, "[1]") == ("\"t\".\"name\" LIKE '%%s' AND 1", ())
+
+
+def test_status_badges_are_built_once_per_status_in_the_request_s_language(client, personas, school):
+    """The badge labels are translated once per page (``Entity.badge_function``) and each status's cell built
+    once (``EntityListView.rows``): the same cells as before, in the language of each request."""
+    import re as _re
+
+    from houqin.assets.models import Asset
+
+    client.force_login(personas["logistics_director"])
+    for language, in_use, idle in (("zh-hans", "在用", "闲置"), ("en", "In use", "Idle")):
+        html = client.get("/assets/cards/", {"status": "in_use"}, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        badges = _re.findall(r'<span class="badge bg-([a-z]+)-lt">([^<]+)</span>', html)
+        shown = Asset.objects.filter(school=school, status="in_use").count()
+        assert len(badges) == min(shown, 50) and shown, language
+        assert {text for _c, text in badges} == {in_use}, (language, set(badges))
+        html = client.get("/assets/cards/", {"status": "idle"}, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        assert {t for _c, t in _re.findall(r'<span class="badge bg-([a-z]+)-lt">([^<]+)</span>', html)} <= {idle}
