@@ -117,9 +117,7 @@ class DeferredJoin:
         if (clause is None or sorted_sql is None or clause[2] != f" LIMIT {int(n)}"
                 or not _sorts_better(qs.db, sql, sorted_sql, params, table)):
             return None
-        with connections[qs.db].cursor() as cursor:
-            cursor.execute(f"SELECT COUNT(*) FROM ({clause[0]} LIMIT {int(limit)}) subquery", params)  # noqa: S608 - Django's compiled SQL
-            total = cursor.fetchone()[0]
+        total = capped_count(self.queryset, limit, compiled=(f"{clause[0]} LIMIT {int(limit)}", tuple(params)))
         self._first_sql = (sql, params)
         if total < limit:
             self._first = _run_ids(qs.db, sorted_sql, params) if total else []

@@ -7,7 +7,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -40,10 +39,9 @@ def notification_open(request, pk: int):
     except Notification.DoesNotExist:
         raise Http404 from None
     services.notification_mark_read(notification=notification, actor=request.user)
-    if notification.url and url_has_allowed_host_and_scheme(
-        notification.url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(notification.url)
+    target = safe_next(request, notification.url)
+    if target:
+        return redirect(target)
     return render(request, "notifications/notification_detail.html", {"notification": notification})
 
 

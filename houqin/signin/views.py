@@ -31,10 +31,6 @@ STATE_SESSION_KEY = "signin_oauth"
 STATE_MAX_AGE = 600  # seconds from the start of a platform sign-in to its callback
 
 
-def _safe_next(request, value: str | None) -> str:
-    return safe_next(request, value)
-
-
 def absolute_url(request, path: str) -> str:
     """``path`` on the address staff open Houqin at (HOUQIN_SITE_URL, behind a proxy), else on this request's."""
     site = (getattr(settings, "HOUQIN_SITE_URL", "") or "").rstrip("/")
@@ -62,7 +58,7 @@ def start(request):
         ), status=404)
     state = secrets.token_urlsafe(24)
     request.session[STATE_SESSION_KEY] = {
-        "state": state, "school": school.pk, "next": _safe_next(request, request.GET.get("next")),
+        "state": state, "school": school.pk, "next": safe_next(request, request.GET.get("next")),
         "at": int(time.time()),
     }
     redirect_uri = absolute_url(request, reverse("signin:callback"))
@@ -235,7 +231,7 @@ def tablet(request):
     if refused:
         return refused
     return render(request, "signin/tablet_people.html", {
-        "device": obj, "people": selectors.device_people(obj), "next": _safe_next(request, request.GET.get("next")),
+        "device": obj, "people": selectors.device_people(obj), "next": safe_next(request, request.GET.get("next")),
         "current": request.user if _in_device_session(request, obj) else None,
     })
 
@@ -245,7 +241,7 @@ def tablet_pin(request, staff_id):
     if refused:
         return refused
     person = get_object_or_404(selectors.device_people(obj), pk=staff_id)
-    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    next_url = safe_next(request, request.POST.get("next"), request.GET.get("next"))
     form = PinLoginForm(request.POST or None)
     locked_until = None
     if request.method == "POST" and form.is_valid():
