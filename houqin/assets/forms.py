@@ -9,12 +9,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.safestring import mark_safe
-from django.utils.text import capfirst, format_lazy
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from houqin.core.builders import EntityFilterSet, school_queryset
 from houqin.core.entities import EntityForm
-from houqin.core.widgets import LazySelect
+from houqin.core.widgets import LazySelect, date_range_widget
 from houqin.org.models import Staff
 
 from .models import Asset, AssetDisposal, AssetLoan, AssetMove, AssetRepair
@@ -182,12 +182,6 @@ def _label(model, name):
     return capfirst(model._meta.get_field(name).verbose_name)
 
 
-def _date_range(label):
-    widget = django_filters.widgets.DateRangeWidget(attrs={"type": "date"})
-    for i, part in enumerate((_("from"), _("to"))):
-        widget.widgets[i].attrs = {**widget.widgets[i].attrs, "aria-label": format_lazy("{}（{}）", label, part)}
-    return widget
-
 
 class LoanFilterSet(EntityFilterSet):
     """The loan list's filters, also used by the API: the generated ones plus "overdue"."""
@@ -201,9 +195,9 @@ class LoanFilterSet(EntityFilterSet):
         queryset=school_queryset(Staff), label=_label(AssetLoan, "borrower"),
         widget=LazySelect(model=Staff, label_for=lambda pk: Staff.objects.filter(pk=pk).first()))
     lent_on = django_filters.DateFromToRangeFilter(label=_label(AssetLoan, "lent_on"),
-                                                   widget=_date_range(_label(AssetLoan, "lent_on")))
+                                                   widget=date_range_widget(_label(AssetLoan, "lent_on")))
     due_on = django_filters.DateFromToRangeFilter(label=_label(AssetLoan, "due_on"),
-                                                  widget=_date_range(_label(AssetLoan, "due_on")))
+                                                  widget=date_range_widget(_label(AssetLoan, "due_on")))
 
     class Meta:
         model = AssetLoan

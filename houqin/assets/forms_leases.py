@@ -10,8 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from houqin.core.builders import EntityFilterSet, KeyFilter
 from houqin.core.entities import EntityForm
 from houqin.core.ids import as_key
+from houqin.core.widgets import date_range_widget
 
-from .forms import YES_NO, AssetCodesField, _date_range, _label, swap_safe
+from .forms import YES_NO, AssetCodesField, _label, swap_safe
 from .models import IdleRoom, Lease, RentInstallment, RentPayOver, RentReceipt
 
 DATE = {"type": "date"}
@@ -161,7 +162,7 @@ class InstallmentFilterSet(EntityFilterSet):
                                          label=_label(RentInstallment, "status"), empty_label=_("All"))
     lease = KeyFilter(field_name="lease_id", label=_label(RentInstallment, "lease"), widget=forms.HiddenInput())
     due_on = django_filters.DateFromToRangeFilter(label=_label(RentInstallment, "due_on"),
-                                                  widget=_date_range(_label(RentInstallment, "due_on")))
+                                                  widget=date_range_widget(_label(RentInstallment, "due_on")))
 
     class Meta:
         model = RentInstallment

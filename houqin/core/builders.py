@@ -11,10 +11,9 @@ from django.db.models import Q
 from django.forms import modelform_factory
 from django.forms.widgets import ChoiceWidget
 from django.http import QueryDict
-from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from .widgets import LazySelect
+from .widgets import LazySelect, date_range_widget
 
 MAX_QUERY = 50  # a search box value longer than this is cut: nobody types 50 characters to find a name
 
@@ -245,12 +244,7 @@ def build_filterset(entity):
         elif f.choices:
             attrs[name] = django_filters.ChoiceFilter(choices=f.choices, label=label, empty_label=_("All"))
         elif isinstance(f, models.DateField):
-            widget = django_filters.widgets.DateRangeWidget(attrs={"type": "date"})
-            widget.widgets[0].attrs = dict(widget.widgets[0].attrs)
-            widget.widgets[1].attrs = dict(widget.widgets[1].attrs)
-            widget.widgets[0].attrs["aria-label"] = format_lazy("{}（{}）", label, _("from"))
-            widget.widgets[1].attrs["aria-label"] = format_lazy("{}（{}）", label, _("to"))
-            attrs[name] = django_filters.DateFromToRangeFilter(label=label, widget=widget)
+            attrs[name] = django_filters.DateFromToRangeFilter(label=label, widget=date_range_widget(label))
         elif isinstance(f, models.BooleanField):
             attrs[name] = django_filters.BooleanFilter(
                 method="filter_boolean", label=label, widget=forms.Select(choices=[("", _("All")), ("true", _("Yes")), ("false", _("No"))])

@@ -447,8 +447,16 @@ def _filter_block(entity_key: str, form) -> str:
                      f'{_esc(_("More filters"))}</summary><div class="more-filters-body">')
         for bf, widget in widgets:
             errors = bf.errors
-            parts.append(f'<div class="filter{" has-error" if errors else ""}"><label class="form-label" '
-                         f'for="{_esc(bf.id_for_label)}">{_esc(bf.label)}</label>{widget}')
+            error = " has-error" if errors else ""
+            if hasattr(bf.field.widget, "widgets"):
+                # A pair of inputs (a date range): no <label for> can name both; the pair is a group named
+                # by its label, each input by its own aria-label (起/止).
+                label_id = _esc(f"{bf.auto_id}-label")
+                parts.append(f'<div class="filter filter-range{error}" role="group" aria-labelledby="{label_id}">'
+                             f'<span class="form-label" id="{label_id}">{_esc(bf.label)}</span>{widget}')
+            else:
+                parts.append(f'<div class="filter{error}"><label class="form-label" '
+                             f'for="{_esc(bf.id_for_label)}">{_esc(bf.label)}</label>{widget}')
             parts.extend(f'<div class="invalid-feedback d-block">{_esc(e)}</div>' for e in errors)
             parts.append("</div>")
         parts.append("</div></details>")

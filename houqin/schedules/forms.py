@@ -3,12 +3,12 @@ time and date-time pickers, the task list filters ("only mine", "overdue") and t
 
 import django_filters
 from django import forms
-from django.utils.text import capfirst, format_lazy
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from houqin.core.builders import EntityFilterSet, school_queryset
 from houqin.core.entities import EntityForm
-from houqin.core.widgets import LazySelect
+from houqin.core.widgets import LazySelect, date_range_widget
 from houqin.org.models import Staff
 
 from .models import ROLE_CHOICES, Plan, Task
@@ -60,12 +60,6 @@ class TaskForm(EntityForm):
         }
 
 
-def _date_range_widget(label):
-    widget = django_filters.widgets.DateRangeWidget(attrs={"type": "date"})
-    for i, part in enumerate((_("from"), _("to"))):
-        widget.widgets[i].attrs = {**widget.widgets[i].attrs, "aria-label": format_lazy("{}（{}）", label, part)}
-    return widget
-
 
 YES_NO = [("", _("All")), ("true", _("Yes")), ("false", _("No"))]
 
@@ -81,7 +75,7 @@ class TaskFilterSet(EntityFilterSet):
     status = django_filters.ChoiceFilter(choices=Task.Status.choices, label=_label(Task, "status"),
                                          empty_label=_("All"))
     due_on = django_filters.DateFromToRangeFilter(label=_label(Task, "due_on"),
-                                                  widget=_date_range_widget(_label(Task, "due_on")))
+                                                  widget=date_range_widget(_label(Task, "due_on")))
     assignee = django_filters.ModelChoiceFilter(
         queryset=school_queryset(Staff), label=_label(Task, "assignee"),
         widget=LazySelect(model=Staff, label_for=lambda pk: Staff.objects.filter(pk=pk).first()),

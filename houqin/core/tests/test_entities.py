@@ -91,6 +91,11 @@ def test_list_search_filter_sort_and_partial(client, director, lines):
     assert "L000" in html and "L001" not in html
     html = client.get(url, {"happened_on_after": "2026-09-02", "happened_on_before": "2026-09-02"}).content.decode()
     assert "L001" in html and "L000" not in html
+    # The range is a group named by its label, each input by its own; 至 between them, the values kept.
+    assert ('role="group" aria-labelledby="id_happened_on-label"><span class="form-label" '
+            'id="id_happened_on-label">日期</span>') in html
+    assert 'aria-label="日期（起）"' in html and 'aria-label="日期（止）"' in html
+    assert '<span class="date-range-sep" aria-hidden="true">至</span>' in html and 'value="2026-09-02"' in html
     html = client.get(url, {"sort": "-amount"}).content.decode()
     assert html.index("L001") < html.index("L000") < html.index("L002")
     partial = client.get(url, {"q": "粉笔"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="list-table")

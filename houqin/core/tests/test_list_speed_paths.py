@@ -269,7 +269,7 @@ def test_the_filter_block_is_the_same_cached_or_not(client, personas):
     bound = filters(client.get(url, {"q": "<b>张</b>", "status": "suspended"}).content.decode())
     assert 'value="&lt;b&gt;张&lt;/b&gt;"' in bound and '<option value="suspended" selected>' in bound
     holidays = filters(client.get(reverse("org:holiday_list"), {"start_on_after": "not a date"}).content.decode())
-    assert 'class="filter has-error"' in holidays and "invalid-feedback" in holidays
+    assert 'class="filter filter-range has-error" role="group"' in holidays and "invalid-feedback" in holidays
     english = filters(client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode())
     assert ">Search</label>" in english and english != first
 

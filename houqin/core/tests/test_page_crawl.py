@@ -86,3 +86,33 @@ def test_every_page_answers_nasty_parameters_without_a_server_error(client, scho
                     break
     assert not failures, "\n".join(failures)
     assert with_records > 100  # most pages of a record were crawled on one that exists
+
+
+LABEL_FOR_NOTHING = re.compile(rb"<label\b[^>]*\bfor=\"\"")
+LABELLED_BY = re.compile(rb'aria-labelledby="([^"]+)"')
+
+
+def test_every_label_names_an_input(client, school):
+    """No page has a <label for=""> (it names nothing: a list's date range once had one), and every
+    aria-labelledby points at an element of the page. Every page without a key, as a superuser."""
+    from houqin.org.models import User
+
+    admin = User.objects.create_superuser("reader", password="read-pass-2026", school=school)
+    client.force_login(admin)
+    client.raise_request_exception = False
+    found, pages = [], 0
+    for route in _page_paths():
+        if "<" in route or route.endswith(("/export/", "/print/", "/template/")):
+            continue
+        response = client.get(route)
+        if response.status_code != 200 or not response["Content-Type"].startswith("text/html"):
+            continue
+        pages += 1
+        html = response.content
+        if LABEL_FOR_NOTHING.search(html):
+            found.append(f"{route}: <label for=\"\">")
+        for target in set(LABELLED_BY.findall(html)):
+            if not all(re.search(rb'\bid="' + re.escape(name) + rb'"', html) for name in target.split()):
+                found.append(f"{route}: aria-labelledby={target.decode()} names no element")
+    assert not found, "\n".join(found)
+    assert pages > 100
