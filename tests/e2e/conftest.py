@@ -43,6 +43,15 @@ def browser():
 
 
 @pytest.fixture
+def demo(django_db_blocker):
+    """The tiny demo school (the root conftest seeds it once; a transactional test may have emptied it)."""
+    from conftest import _seed_if_empty
+
+    with django_db_blocker.unblock():
+        _seed_if_empty()
+
+
+@pytest.fixture
 def page_factory(browser, live_server):
     contexts = []
 
@@ -65,16 +74,21 @@ def shot(page, name: str) -> Path:
     return path
 
 
-def check_axe(page, name: str) -> None:
-    """Fail on serious or critical axe-core violations of the current page."""
+def axe_violations(page) -> list[str]:
+    """The serious and critical axe-core violations of the current page, one line each."""
     assert AXE.exists(), "node_modules/axe-core is missing: run make deps"
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    bad = [
+    return [
         f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:5]}"
         for v in result["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+def check_axe(page, name: str) -> None:
+    """Fail on serious or critical axe-core violations of the current page."""
+    bad = axe_violations(page)
     assert not bad, f"axe on {name}:\n" + "\n".join(bad)
 
 

@@ -13,13 +13,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 TITLE = "购买实训室灭火器"
 
 
-@pytest.fixture
-def demo(django_db_blocker):
-    from conftest import _seed_if_empty
-
-    with django_db_blocker.unblock():
-        _seed_if_empty()
-
 
 def _unread(page) -> int:
     badge = page.locator("#notification-bell [data-unread]")

@@ -9,13 +9,6 @@ from .test_shell import _login
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def demo(django_db_blocker):
-    from conftest import _seed_if_empty
-
-    with django_db_blocker.unblock():
-        _seed_if_empty()
-
 
 def test_keeper_prints_labels_and_door_lists_on_a_phone(page_factory, demo):
     page = page_factory(PHONE)

@@ -15,13 +15,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 HEADERS = ["学号", "姓名", "性别", "班级", "证件类型", "证件号码", "住校生", "宿舍", "监护人", "监护人电话"]
 
 
-@pytest.fixture
-def demo(django_db_blocker):
-    from conftest import _seed_if_empty
-
-    with django_db_blocker.unblock():
-        _seed_if_empty()
-
 
 def _workbook(rows) -> bytes:
     buf = io.BytesIO()

@@ -13,13 +13,6 @@ from .test_shell import _login
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def demo(django_db_blocker):
-    from conftest import _seed_if_empty
-
-    with django_db_blocker.unblock():
-        _seed_if_empty()
-
 
 def test_director_opens_the_ledger_switches_dimension_and_downloads_excel(page_factory, demo):
     page = page_factory()

@@ -9,13 +9,6 @@ from .conftest import DESKTOP, PHONE, check_axe, english_leaks, no_horizontal_ov
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def demo(django_db_blocker):
-    from conftest import _seed_if_empty
-
-    with django_db_blocker.unblock():
-        _seed_if_empty()
-
 
 def _login(page, username="director"):
     page.goto("/login/")

@@ -14,13 +14,6 @@ from .test_shell import _login
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def demo(django_db_blocker):
-    from conftest import _seed_if_empty
-
-    with django_db_blocker.unblock():
-        _seed_if_empty()
-
 
 @pytest.fixture
 def planned(demo):
