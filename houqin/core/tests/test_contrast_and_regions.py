@@ -87,6 +87,20 @@ def test_the_red_button_has_white_text_at_aa_contrast():
     assert contrast(_colour(hover, "background-color"), _colour(hover, "color")) >= 4.5
 
 
+def test_what_the_keyboard_reaches_shows_its_focus():
+    """Links, buttons, inputs, the "more filters" summaries and the scrolling table regions (tabindex)."""
+    rule = re.search(r"([^{}]*)\{\s*outline:\s*3px solid (#[0-9a-fA-F]{6})", CSS)
+    assert rule, "no focus outline rule"
+    selectors = {s.strip() for s in rule.group(1).split(",")}
+    assert {"a:focus-visible", "button:focus-visible", "input:focus-visible", "select:focus-visible",
+            "summary:focus-visible", "[tabindex]:focus-visible"} <= selectors
+    # A focus ring is non-text contrast: 3:1 against what it sits on (WCAG 1.4.11) — the white page, and in the
+    # menu (its own colour there) the dark menu.
+    assert contrast(rule.group(2), "#ffffff") >= 3
+    menu = _colour(_rule(".navbar-vertical"), "background")
+    assert contrast(_colour(_rule(".navbar-vertical :focus-visible"), "outline-color"), menu) >= 3
+
+
 def test_a_table_that_scrolls_sideways_is_reachable_by_keyboard():
     wrapper = re.compile(r"<div\b[^>]*\bclass=\"table-responsive[^\"]*\"[^>]*>")
     bad = []
