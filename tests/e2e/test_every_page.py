@@ -6,7 +6,7 @@ dashboard, a red button at 4.2:1 and tables that scroll sideways but could not b
 import pytest
 
 from houqin.core.demo import DEMO_PASSWORD
-from houqin.core.tests.test_page_crawl import KEY, _page_paths
+from houqin.core.tests.test_page_crawl import KEY, KEYS_TRIED, _page_paths
 
 from .conftest import PHONE, axe_violations, no_horizontal_overflow
 
@@ -15,7 +15,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # Files, print-outs, fragments and actions: not pages to read.
 NOT_PAGES = ("/logout", "/export", "/print", "/template", "/download", "/pdf", "/labels", "/qr", "/lookup",
              "/bell", "/switch", "/read-all", "/test/")
-KEYS_TRIED = (1, 2, 3, 5, 8)
 
 
 def _html(response) -> bool:

@@ -44,7 +44,7 @@ def _colour(rule: str, prop: str) -> str:
     return found.group(1)
 
 
-def _sources(pattern: str, suffix: str):
+def _sources(suffix: str):
     for path in ROOT.rglob(f"*{suffix}"):
         if "tests" in path.parts or "migrations" in path.parts or "static" in path.parts:
             continue
@@ -55,9 +55,9 @@ def badge_colours_in_use() -> set[str]:
     """The palette colours named anywhere in the code (as a quoted word) or in a template's ``bg-<colour>-lt``."""
     words = "|".join(PALETTE)
     used = set()
-    for _path, text in _sources("", ".py"):
+    for _path, text in _sources(".py"):
         used.update(re.findall(rf"""["']({words})["']""", text))
-    for _path, text in _sources("", ".html"):
+    for _path, text in _sources(".html"):
         used.update(re.findall(rf"bg-({words})-lt", text))
     return used
 
@@ -104,7 +104,7 @@ def test_what_the_keyboard_reaches_shows_its_focus():
 def test_a_table_that_scrolls_sideways_is_reachable_by_keyboard():
     wrapper = re.compile(r"<div\b[^>]*\bclass=\"table-responsive[^\"]*\"[^>]*>")
     bad = []
-    for path, text in _sources("", ".html"):
+    for path, text in _sources(".html"):
         name = path.relative_to(ROOT / "templates").as_posix() if "templates" in path.parts[:len(ROOT.parts) + 1] \
             else path.as_posix()
         for tag in wrapper.findall(text):
