@@ -331,6 +331,17 @@ def stage_rows(connection, width: int, batches) -> str:
     return stage
 
 
+def stage_select(connection, width: int, select: str, params=()) -> str:
+    """As ``stage_rows``, the rows given by ``select`` (SQL over other TEMP tables, ``width`` columns) in its order."""
+    with connection.cursor() as cursor:
+        stage = _new_stage(cursor, width)
+        later = _DROP_LATER.get()
+        if later is not None:
+            later.append(stage)
+        cursor.execute(f"INSERT INTO temp.{stage} {select}", list(params))  # noqa: S608 - our own SQL
+    return stage
+
+
 def _set_based(model, connection, rows: int) -> bool:
     """Whether an insert of ``rows`` rows runs the table's triggers set-based (``set_based_triggers``)."""
     return (rows >= SET_BASED_TRIGGERS_FROM and connection.vendor == "sqlite" and connection.in_atomic_block

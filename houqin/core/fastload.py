@@ -151,8 +151,18 @@ def set_related(obj, field, value) -> None:
     saved row of the related model loaded from a database, with no database router — the key under the
     attname, the row in the relation cache, ``obj``'s database taken from it (``router.db_for_write`` then gives
     the row's) — done directly (the descriptor's checks and router calls: 8 keys × 100,000 cards of an
-    import). Anything else (None, another kind of value, a one-to-one, routers) takes the descriptor's way."""
+    import) — and for None, the key None and None in the cache, unless a row was cached. Anything else (another
+    kind of value, a one-to-one, routers) takes the descriptor's way."""
     plan = _related_plan(obj, field)
+    if value is None and plan is not None:
+        # The descriptor with None: the key None, None in the relation cache. A row cached there before has its
+        # own cache cleared by the descriptor: that case takes its way.
+        attname, cache_name, _key, _model = plan
+        cache = obj._state.fields_cache
+        if cache.get(cache_name) is None:
+            obj.__dict__[attname] = None
+            cache[cache_name] = None
+            return
     if plan is None or value is None or type(value) is not plan[3] or router.routers:
         setattr(obj, field.name, value)
         return

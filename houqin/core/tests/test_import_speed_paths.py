@@ -52,7 +52,7 @@ def _plain(monkeypatch):
     monkeypatch.setattr(bulk, "STAGE_FROM", 10 ** 9)
     monkeypatch.setattr(importing, "_memoised", lambda field: field.clean)
     monkeypatch.setattr(importing, "_fast_clean_fields", lambda form: None)
-    monkeypatch.setattr(importing, "_model_cleaner", lambda model, exclude: lambda obj: obj.full_clean(
+    monkeypatch.setattr(importing, "_model_cleaner", lambda model, exclude, form=None: lambda obj, cleaned=None: obj.full_clean(
         exclude=exclude, validate_unique=False, validate_constraints=False))
 
 
@@ -719,4 +719,43 @@ def test_staged_audit_rows_are_used_only_for_the_same_objects_in_the_same_order(
     assert entries.count() == ROWS
     assert all(e.after["id"] == int(e.object_id) and e.after["student_no"] == Student.objects.get(pk=e.object_id).student_no
                for e in entries)
+    assert _temp_tables() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_snapshots_made_in_sql_are_the_snapshots_python_makes(school, personas):
+    """Before the lock, a large batch's audit snapshots are made by SQLite's json_object from the staged insert
+    rows (audit._snapshot_sql): every entry's JSON value is serialize_for_audit of the row as stored — text with
+    quotes and Chinese, booleans, dates, empty keys — and its repr and school are the row's."""
+    import datetime
+    import json
+
+    from houqin.core import audit
+
+    objs = _students(school, "J", ROWS)
+    dorm = Room.objects.filter(school=school).order_by("pk").first()
+    for i, obj in enumerate(objs):
+        obj.is_boarder = i % 2 == 0
+        obj.birth_date = datetime.date(2010, 1 + i % 12, 1 + i % 28) if i % 3 else None
+        obj.guardian_name = ['O\'Brien "老王"', "欧阳\\娜", ""][i % 3]
+        obj.dorm_room = None if i % 5 == 0 else dorm
+    with bulk.stages_dropped_after():
+        bulk.prepare_insert(Student, objs)
+        audit.prepare_snapshots(objs)
+        stage, staged = objs[0].__dict__[audit.AUDIT_STAGE]
+        assert staged == objs and all(o.__dict__[audit.PREPARED_SNAPSHOT][2] is None for o in objs)  # in SQL
+        with transaction.atomic():
+            bulk.bulk_insert(Student, objs)
+            audit.audit_bulk([(o, AuditEntry.Action.IMPORT, None, audit.SNAPSHOT) for o in objs],
+                             actor=personas["logistics_director"], message="x")
+    stored = {s.pk: s for s in Student.objects.filter(pk__in=[o.pk for o in objs])}
+    entries = list(AuditEntry.objects.filter(content_type=ContentType.objects.get_for_model(Student),
+                                             object_id__in=[str(o.pk) for o in objs]).order_by("pk"))
+    assert [e.object_id for e in entries] == [str(o.pk) for o in objs]
+    for entry in entries:
+        row = stored[int(entry.object_id)]
+        assert entry.after == json.loads(json.dumps(audit.serialize_for_audit(row)))
+        assert entry.object_repr == str(row)[:200] and entry.school_id == row.school_id
+    assert {type(e.after["is_boarder"]) for e in entries} == {bool}
+    assert {e.after["dorm_room"] is None for e in entries} == {True, False}
     assert _temp_tables() == []

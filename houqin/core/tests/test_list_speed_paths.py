@@ -997,8 +997,11 @@ def test_set_related_does_what_the_foreign_key_descriptor_does(school):
             if not f.many_to_one:
                 continue
             row = f.related_model._default_manager.order_by("pk").first()
-            for value in (row, None):
+            for value, first in ((row, None), (None, None), (None, row)):  # None over a cached row too
                 ours, django_s = new_instance(model), new_instance(model)
+                if first is not None:
+                    setattr(ours, f.name, first)
+                    setattr(django_s, f.name, first)
                 set_related(ours, f, value)
                 setattr(django_s, f.name, value)
                 assert ours.__dict__.keys() == django_s.__dict__.keys()
