@@ -43,7 +43,7 @@ from houqin.core.audit import (
     serialize_for_audit,
     set_request_id,
 )
-from houqin.core.bulk import bulk_insert, insert_rows
+from houqin.core.bulk import bulk_insert, bulk_update, insert_rows
 from houqin.core.entities import ImportProblem
 from houqin.core.importing import NaturalKeyField, build_import_form
 from houqin.core.models import AuditEntry
@@ -560,7 +560,7 @@ def write_holdings(entity, *, new: list, changed: list, actor, school, result) -
             if model is Asset:
                 names += ["accounting_class", "life_months", "in_service_on", "booking", "voucher_no", "booked_on",
                           "historic", "historic_warnings", "legacy_category_code"]
-            model.objects.bulk_update([o for o, _b in changed], fields=sorted(set(names)), batch_size=500)
+            bulk_update(model, [o for o, _b in changed], sorted(set(names)))
         insert_rows(AssetMovement, openings, as_model=True)
         bulk_insert(AssetMovement, movements)  # after the openings, as one list did before
         # The new cards' snapshots were worked out before the transaction (core.importing.prepare_write).

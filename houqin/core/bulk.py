@@ -331,6 +331,51 @@ def stage_rows(connection, width: int, batches) -> str:
     return stage
 
 
+UPDATE_STAGED_FROM = 50  # rows of one bulk_update from which they are staged and updated by one statement
+
+
+def bulk_update(model, objs: list, fields: list[str]) -> int:
+    """What ``model.objects.bulk_update(objs, fields)`` writes — each object's ``fields`` (names or attnames)
+    stored on its row — by one ``UPDATE … FROM`` a TEMP table the values are bound into, on SQLite inside a
+    transaction. Django's bulk update sends ``CASE WHEN pk = … THEN …`` per field and batch: SQLite compares
+    every row against every branch, 5 ms a card (100,000 re-imported cards held the write lock for 400 s;
+    one statement: under a second per 10,000). The table's update triggers run per row as with Django's. The
+    number of rows updated. Elsewhere, with duplicate or missing keys, or for a few rows: Django's."""
+    if not objs:
+        return 0
+    using = router.db_for_write(model)
+    connection = connections[using]
+    meta = model._meta
+    chosen = [meta.get_field(name) for name in fields]
+    keys = [obj.pk for obj in objs]
+    if (not _usable(model, connection) or not connection.in_atomic_block or len(objs) < UPDATE_STAGED_FROM
+            or any(not f.concrete or f.primary_key or f.many_to_many for f in chosen)
+            or None in keys or len(set(keys)) != len(keys)):
+        return model._default_manager.bulk_update(objs, fields=fields, batch_size=500)
+    chosen = list({f.attname: f for f in chosen}.values())
+    related_ok = _related_checker(meta)
+    for obj in objs:
+        if not related_ok(obj):
+            obj._prepare_related_fields_for_save(operation_name="bulk_update", fields=chosen)
+    columns = list(zip(*values_of(model, [f.attname for f in chosen], objs), strict=True))
+    converted = [_convert_column(column, _converter(f, connection), _ready_types(f), set(map(type, column)))
+                 for f, column in zip(chosen, columns, strict=True)]
+    qn = connection.ops.quote_name
+    table = qn(meta.db_table)
+    width = len(chosen) + 1
+    with connection.cursor() as cursor:
+        stage = _new_stage(cursor, width)
+        try:
+            _fill_stage(cursor, stage, width, (list(zip(keys[i:i + 10_000], *(c[i:i + 10_000] for c in converted),
+                                                        strict=True)) for i in range(0, len(keys), 10_000)))
+            assignments = ", ".join(f"{qn(f.column)} = s.c{i + 1}" for i, f in enumerate(chosen))
+            cursor.execute(f"UPDATE {table} SET {assignments} FROM temp.{stage} AS s "  # noqa: S608 - our own names
+                           f"WHERE {table}.{qn(meta.pk.column)} = s.c0")
+            return cursor.rowcount
+        finally:
+            _drop_stage(cursor, stage)
+
+
 def stage_select(connection, width: int, select: str, params=()) -> str:
     """As ``stage_rows``, the rows given by ``select`` (SQL over other TEMP tables, ``width`` columns) in its order."""
     with connection.cursor() as cursor:

@@ -90,6 +90,7 @@ class ImportProblem:
 class ImportResult:
     created: int = 0
     updated: int = 0
+    unchanged: int = 0  # rows naming a record that already holds every value they give: nothing written
     problems: list[ImportProblem] = field(default_factory=list)
     preview: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

@@ -26,9 +26,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .audit import SNAPSHOT, audit_bulk, prepare_snapshots, serialize_for_audit
-from .bulk import bulk_insert, prepare_insert, stages_dropped_after
+from .audit import SNAPSHOT, audit_bulk, diff, prepare_snapshots, serialize_for_audit
+from .bulk import bulk_insert, bulk_update, prepare_insert, stages_dropped_after
 from .entities import Entity, ImportProblem, ImportResult
+from .fastload import set_related
 from .models import AuditEntry
 
 
@@ -305,8 +306,12 @@ def validate(entity: Entity, source, *, actor, school) -> tuple[ImportResult, li
             named = set(wanted)
             wanted = [k for k in map(str, qs.order_by().values_list(key, flat=True).iterator(chunk_size=5000))
                       if k in named]
+        school_field = entity.field("school") if school is not None else None
         for i in range(0, len(wanted), 500):
             for obj in qs.filter(**{f"{key}__in": wanted[i:i + 500]}):
+                if school_field is not None and school_field.many_to_one and obj.school_id == school.pk:
+                    # The importing school, as a new row gets it (new_object): not one query per row for it.
+                    set_related(obj, school_field, school)
                 existing[str(getattr(obj, key))] = obj
 
     new, changed, seen = [], [], {}
@@ -369,18 +374,40 @@ def validate(entity: Entity, source, *, actor, school) -> tuple[ImportResult, li
                 column = str(entity.header(name)) if name != NON_FIELD_ERRORS and entity.field(name) else ""
                 result.problems.append(ImportProblem(row_no, column, _message(errors)))
             continue
+        same = before is not None and not m2m and _same_values(entity, before, serialize_for_audit(obj))
         if before is None:
             new.append(obj)
+        elif same:
+            # A re-imported row that changes nothing (most rows of a corrected ledger uploaded again): no update,
+            # no audit entry, no journal row — counted, so the check and the result say so.
+            result.unchanged += 1
         else:
             changed.append((obj, before))
         if len(result.preview) < PREVIEW_ROWS:
             result.preview.append({
-                "row": row_no, "new": before is None,
+                "row": row_no, "new": before is None, "unchanged": same,
                 "values": [entity.display(obj, n) if not entity.field(n).many_to_many
                            else "、".join(str(o) for o in m2m.get(n, [])) for n in entity.import_fields],
             })
     result.created, result.updated = len(new), len(changed)
     return result, new, changed
+
+
+def _same_values(entity: Entity, before: dict, after: dict) -> bool:
+    """Whether two audit snapshots of a record hold the same values: an amount the same number however it is
+    written (the file's 4850 is the stored 4850.00)."""
+    if before == after:
+        return True
+    for name in diff(before, after):
+        a, b = before.get(name), after.get(name)
+        if not isinstance(entity.field(name), models.DecimalField) or a is None or b is None:
+            return False
+        try:
+            if decimal.Decimal(a) != decimal.Decimal(b):
+                return False
+        except decimal.InvalidOperation:
+            return False
+    return True
 
 
 _SIMPLE_WIDGETS = (forms.TextInput, forms.NumberInput, forms.DateInput, forms.DateTimeInput, forms.Select,
@@ -748,7 +775,7 @@ def default_write(entity: Entity, *, new: list, changed: list, actor) -> None:
             for f in model._meta.concrete_fields:
                 if getattr(f, "auto_now", False):
                     setattr(obj, f.attname, now)
-        model._default_manager.bulk_update([o for o, _b in changed], fields=sorted(set(names)), batch_size=500)
+        bulk_update(model, [o for o, _b in changed], sorted(set(names)))
     _write_m2m(model, new + [o for o, _b in changed])
     entries = [(o, AuditEntry.Action.IMPORT, None, SNAPSHOT) for o in new]  # prepared by prepare_write
     entries += [(o, AuditEntry.Action.IMPORT, before, serialize_for_audit(o)) for o, before in changed]

@@ -598,13 +598,21 @@ def import_commit_job(*, entity: str, path: str, user_id: int, language: str = "
                 first = "；".join(
                     (_("Row %(n)s") % {"n": p.row} + "：" if p.row else "") + p.message for p in result.problems[:5])
                 raise JobError(_("Nothing was imported: %(problems)s") % {"problems": first})
-            job_progress_update(done=result.created + result.updated,
-                                message=_("Imported: %(created)s new, %(updated)s updated.")
-                                % {"created": result.created, "updated": result.updated})
+            job_progress_update(done=result.created + result.updated + result.unchanged,
+                                message=imported_message(result))
     finally:
         reset_request_id(token)
         source.unlink(missing_ok=True)
-    return {"created": result.created, "updated": result.updated}
+    return {"created": result.created, "updated": result.updated, "unchanged": result.unchanged}
+
+
+def imported_message(result) -> str:
+    """What an import that went through says: new, updated and (if any) unchanged rows."""
+    if result.unchanged:
+        return _("Imported: %(created)s new, %(updated)s updated, %(unchanged)s unchanged.") % {
+            "created": result.created, "updated": result.updated, "unchanged": result.unchanged}
+    return _("Imported: %(created)s new, %(updated)s updated.") % {"created": result.created,
+                                                                     "updated": result.updated}
 
 
 class EntityPrintView(EntityExportView):
@@ -996,8 +1004,7 @@ class EntityImportView(EntityView):
                 source.unlink(missing_ok=True)
                 request.session.get("houqin_imports", {}).pop(token, None)
                 request.session.modified = True
-                messages.success(request, _("Imported: %(created)s new, %(updated)s updated.")
-                                 % {"created": result.created, "updated": result.updated})
+                messages.success(request, imported_message(result))
                 if result.accounts:
                     return render(request, self.template_name, self.context(result=result, done=True))
                 return redirect(reverse(e.url_name("list")))
@@ -1018,7 +1025,7 @@ class EntityImportView(EntityView):
         if result.ok:
             imports = request.session.setdefault("houqin_imports", {})
             imports[token] = {"entity": e.key, "path": str(target), "name": upload.name[:100],
-                              "rows": result.created + result.updated}
+                              "rows": result.created + result.updated + result.unchanged}
             request.session.modified = True
         else:
             target.unlink(missing_ok=True)

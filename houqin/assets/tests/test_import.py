@@ -257,8 +257,13 @@ def test_reimport_updates_the_card_and_posts_a_movement_only_when_it_moved(perso
     new_room = places["rooms"][9]
     rows[1].update(name="台式计算机（教务处）", room=new_room.code)
     rows[2].update(spec="启天M438")
+    first = Asset.objects.get(school=school, code=rows[0]["code"])
+    audited = AuditEntry.objects.filter(object_id=str(first.pk), content_type__model="asset").count()
     result = run_import(registry[Asset], _xlsx(Asset, rows), actor=keeper, school=school, commit=True)
-    assert result.ok and (result.created, result.updated) == (0, 3)
+    # The first row changes nothing (its 4850 is the stored 4850.00): not written, not audited, counted.
+    assert result.ok and (result.created, result.updated, result.unchanged) == (0, 2, 1)
+    assert AuditEntry.objects.filter(object_id=str(first.pk), content_type__model="asset").count() == audited
+    assert Asset.objects.get(pk=first.pk).updated_at == first.updated_at
     card.refresh_from_db()
     assert card.name == "台式计算机（教务处）" and card.room == new_room and card.voucher_no == "记-2026-0012"
     assert Asset.objects.filter(school=school, code="ZC20158001").count() == 1

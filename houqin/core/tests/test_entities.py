@@ -331,6 +331,34 @@ def test_import_reports_every_bad_row_then_commits_all(client, director, lines, 
     assert LedgerLine.objects.count() == 6
 
 
+def test_a_reimport_leaves_rows_that_change_nothing_alone_and_says_so(client, director, lines, school):
+    """The ledger exported, one cell corrected, uploaded again: the other rows are counted as unchanged (an amount
+    written 13 is the stored 13.00), not updated, not audited; the check and the result say how many."""
+    client.force_login(director)
+    url = reverse("sampleapp:ledgerline_import")
+    headers = ["编号", "摘要", "类型", "金额", "数量", "日期", "地点", "已付款"]
+    stored = list(LedgerLine.objects.filter(school=school).order_by("code"))
+    kinds = dict(LedgerLine.Kind.choices)
+    rows = [[line.code, line.description, str(kinds[line.kind]), int(line.amount) if line.amount == int(line.amount)
+             else line.amount, line.quantity, line.happened_on, line.room.code if line.room else None,
+             "是" if line.paid else "否"] for line in stored]
+    rows[0][1] += "（改）"
+    response = client.post(url, {"file": _xlsx(rows, headers)})
+    assert response.status_code == 200, response.content.decode()[-2000:]
+    result = response.context["result"]
+    assert (result.created, result.updated, result.unchanged) == (0, 1, len(rows) - 1)
+    html = response.content.decode()
+    assert f"另有 {len(rows) - 1} 条与系统中一致" in html and "不变" in html
+    before = AuditEntry.objects.count()
+    stamps = {line.pk: line.updated_at for line in stored}
+    response = client.post(url, {"token": response.context["token"]}, follow=True)
+    assert f"{len(rows) - 1} 条未变" in response.content.decode()
+    assert AuditEntry.objects.count() == before + 1
+    assert LedgerLine.objects.get(pk=stored[0].pk).description.endswith("（改）")
+    assert all(line.updated_at == stamps[line.pk] for line in LedgerLine.objects.filter(pk__in=stamps)
+               if line.pk != stored[0].pk)
+
+
 def test_import_refuses_a_file_that_is_not_excel(client, director):
     client.force_login(director)
     fake = io.BytesIO(b"MZ\x90\x00" + b"\x00" * 200)

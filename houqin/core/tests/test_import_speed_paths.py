@@ -759,3 +759,62 @@ def test_snapshots_made_in_sql_are_the_snapshots_python_makes(school, personas):
     assert {type(e.after["is_boarder"]) for e in entries} == {bool}
     assert {e.after["dorm_room"] is None for e in entries} == {True, False}
     assert _temp_tables() == []
+
+
+def test_bulk_update_stores_what_djangos_bulk_update_stores(school):
+    """bulk.bulk_update (one UPDATE … FROM a staged TEMP table) leaves the rows, the search index (the update
+    triggers run per row) and the row counts as Django's bulk_update leaves them."""
+    import datetime
+
+    dorm = Room.objects.filter(school=school).order_by("pk").first()
+
+    def run(prefix, update):
+        objs = _students(school, prefix, 120)
+        with transaction.atomic():
+            bulk.bulk_insert(Student, objs)
+        for i, obj in enumerate(objs):
+            obj.name = ["王小明", "O'Brien", "欧阳\\娜娜"][i % 3] + prefix
+            obj.is_boarder = i % 2 == 0
+            obj.dorm_room_id = dorm.pk if i % 4 == 0 else None
+            obj.birth_date = datetime.date(2010, 1 + i % 12, 3) if i % 5 else None
+            obj.search_keys = f"new{i}"
+        fields = ["name", "is_boarder", "dorm_room", "birth_date", "search_keys"]
+        with transaction.atomic():
+            count = update(objs, fields)
+        ids = [o.pk for o in objs]
+        rows = list(Student.objects.filter(pk__in=ids).order_by("pk").values_list(
+            "name", "is_boarder", "dorm_room_id", "birth_date", "search_keys", "student_no"))
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT rowid, student_no, name, search_keys FROM org_student_fts WHERE rowid >= %s "
+                           "AND rowid <= %s ORDER BY rowid", [min(ids), max(ids)])
+            fts = cursor.fetchall()
+        stored = list(Student.objects.filter(pk__in=ids).order_by("pk").values_list("pk", "student_no", "name",
+                                                                                       "search_keys"))
+        return count, [(n.removesuffix(prefix), *rest) for n, *rest in rows], fts == [tuple(r) for r in stored]
+
+    from django.test.utils import CaptureQueriesContext
+
+    def staged(objs, fields):
+        with CaptureQueriesContext(connection) as captured:
+            count = bulk.bulk_update(Student, objs, fields)
+        updates = [q["sql"] for q in captured.captured_queries if q["sql"].startswith('UPDATE "org_student"')]
+        assert len(updates) == 1 and "FROM temp.houqin_stage_" in updates[0]  # one statement
+        return count
+
+    ours = run("U", staged)
+    django_s = run("V", lambda objs, fields: Student.objects.bulk_update(objs, fields=fields))
+    assert ours[0] == django_s[0] == 120
+    assert [r[:-1] for r in ours[1]] == [r[:-1] for r in django_s[1]]
+    assert ours[2] and django_s[2]  # the search index follows the rows
+    assert _temp_tables() == []
+
+
+def test_bulk_update_falls_back_to_django_where_it_cannot_stage(school):
+    objs = _students(school, "F", 60)
+    with transaction.atomic():
+        bulk.bulk_insert(Student, objs)
+    objs[1].pk = objs[0].pk  # a key twice: Django's way (the first value wins there)
+    objs[0].name, objs[1].name = "甲", "乙"
+    with transaction.atomic():
+        bulk.bulk_update(Student, objs, ["name"])
+    assert Student.objects.get(pk=objs[0].pk).name == "甲"
