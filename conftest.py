@@ -13,6 +13,19 @@ def _seed_if_empty():
         demo.seed(scale=TINY_SCALE)
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the site's language: a test-client request with another Accept-Language leaves it
+    active in the thread afterwards (LocaleMiddleware activates, nothing deactivates), and the next test would
+    read English headers and labels."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """The standard test database plus the tiny demo school (the same generators as ``seed_demo``)."""

@@ -508,14 +508,35 @@ class Entity:
         obj = new_instance(self.model)  # model(), without Model.__init__ where nothing could tell
         if school is not None and self.field("school") is not None:
             set_related(obj, self.field("school"), school)
+        plan = self.__dict__.get("_new_object_plan")
+        if plan is None:
+            plan = self.__dict__["_new_object_plan"] = {}
+        state = obj.__dict__
         for name, value in data.items():
-            f = self.field(name)
-            if f is not None and not f.many_to_many:
-                if f.many_to_one:
-                    set_related(obj, f, value)
+            how = plan.get(name)
+            if how is None:
+                how = plan[name] = self._set_plan(name)
+            if how is True:
+                state[name] = value  # what setattr does for a field with Django's plain attribute
+            elif how is not False:
+                if how.many_to_one:
+                    set_related(obj, how, value)
                 else:
                     setattr(obj, name, value)
         return obj
+
+    def _set_plan(self, name: str):
+        """How ``new_object`` sets ``name``: True (a field whose class attribute is Django's plain, non-data
+        ``DeferredAttribute``: straight into the instance's dict), False (not a field of the model, or a
+        many-to-many one: not set), or the field (a foreign key, or anything else: set as Django sets it)."""
+        from django.db.models.query_utils import DeferredAttribute
+
+        f = self.field(name)
+        if f is None or f.many_to_many:
+            return False
+        if not f.many_to_one and f.attname == name and type(self.model.__dict__.get(name)) is DeferredAttribute:
+            return True
+        return f
 
     @staticmethod
     def split_m2m(model, data: dict) -> tuple[dict, dict]:

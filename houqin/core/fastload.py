@@ -130,20 +130,20 @@ def _new_plan(model):
     return template, made
 
 
-_RELATED_PLANS: dict = {}
-
-
 def _related_plan(obj, field):
     """(attname, cache name, the related row's key attname, related model) for ``set_related``; None: the
     descriptor's way (a one-to-one, a field of a parent class, a composite key)."""
-    plan = _RELATED_PLANS.get(field)
+    plan = field.__dict__.get(_PLAN_KEY)  # on the field itself: a dict keyed by fields hashes each (0.3 µs)
     if plan is None:
         remote = field.remote_field
         usable = (remote.multiple and len(field.related_fields) == 1
                   and type(type(obj).__dict__.get(field.name)) is ForwardManyToOneDescriptor)
-        plan = _RELATED_PLANS[field] = ((field.attname, field.cache_name, field.related_fields[0][1].attname,
-                                         remote.model) if usable else False)
+        plan = field.__dict__[_PLAN_KEY] = ((field.attname, field.cache_name, field.related_fields[0][1].attname,
+                                             remote.model) if usable else False)
     return plan or None
+
+
+_PLAN_KEY = "_houqin_related_plan"
 
 
 def set_related(obj, field, value) -> None:
