@@ -762,14 +762,14 @@ def test_snapshots_made_in_sql_are_the_snapshots_python_makes(school, personas):
 
 
 def test_bulk_update_stores_what_djangos_bulk_update_stores(school):
-    """bulk.bulk_update (one UPDATE … FROM a staged TEMP table) leaves the rows, the search index (the update
-    triggers run per row) and the row counts as Django's bulk_update leaves them."""
+    """bulk.bulk_update (one UPDATE … FROM a staged TEMP table, the search-index update triggers run once for all
+    the rows) leaves the rows and both search indexes as Django's bulk_update (the triggers per row) leaves them."""
     import datetime
 
     dorm = Room.objects.filter(school=school).order_by("pk").first()
 
     def run(prefix, update):
-        objs = _students(school, prefix, 120)
+        objs = _students(school, prefix, ROWS)  # enough rows for the search-index triggers to run set-based
         with transaction.atomic():
             bulk.bulk_insert(Student, objs)
         for i, obj in enumerate(objs):
@@ -788,9 +788,17 @@ def test_bulk_update_stores_what_djangos_bulk_update_stores(school):
             cursor.execute("SELECT rowid, student_no, name, search_keys FROM org_student_fts WHERE rowid >= %s "
                            "AND rowid <= %s ORDER BY rowid", [min(ids), max(ids)])
             fts = cursor.fetchall()
+            bigrams = []
+            if search_index.index_exists("default", "org_student_fts_bi"):
+                for term in ("小明", "br", "娜娜", "ew", "钢琴"):  # 钢琴: only in the names before the update
+                    cursor.execute("SELECT rowid FROM org_student_fts_bi WHERE org_student_fts_bi MATCH "
+                                   "'{name search_keys} : \"' || hex(lower(%s)) || '\"' AND rowid >= %s AND rowid <= %s "
+                                   "ORDER BY rowid", [term, min(ids), max(ids)])
+                    bigrams.append([ids.index(rowid) for (rowid,) in cursor.fetchall()])  # positions, not keys
         stored = list(Student.objects.filter(pk__in=ids).order_by("pk").values_list("pk", "student_no", "name",
                                                                                        "search_keys"))
-        return count, [(n.removesuffix(prefix), *rest) for n, *rest in rows], fts == [tuple(r) for r in stored]
+        return (count, [(n.removesuffix(prefix), *rest) for n, *rest in rows], fts == [tuple(r) for r in stored],
+                bigrams)
 
     from django.test.utils import CaptureQueriesContext
 
@@ -799,13 +807,17 @@ def test_bulk_update_stores_what_djangos_bulk_update_stores(school):
             count = bulk.bulk_update(Student, objs, fields)
         updates = [q["sql"] for q in captured.captured_queries if q["sql"].startswith('UPDATE "org_student"')]
         assert len(updates) == 1 and "FROM temp.houqin_stage_" in updates[0]  # one statement
+        dropped = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("DROP TRIGGER")]
+        assert any("org_student_fts" in sql for sql in dropped)  # the search-index triggers ran set-based
         return count
 
     ours = run("U", staged)
     django_s = run("V", lambda objs, fields: Student.objects.bulk_update(objs, fields=fields))
-    assert ours[0] == django_s[0] == 120
+    assert ours[0] == django_s[0] == ROWS
     assert [r[:-1] for r in ours[1]] == [r[:-1] for r in django_s[1]]
     assert ours[2] and django_s[2]  # the search index follows the rows
+    assert ours[3] == django_s[3] and (not ours[3] or all(ours[3][:4]))  # the bigram index too
+    assert not ours[3] or not ours[3][4]  # the names before the update are gone from it
     assert _temp_tables() == []
 
 
@@ -818,3 +830,17 @@ def test_bulk_update_falls_back_to_django_where_it_cannot_stage(school):
     with transaction.atomic():
         bulk.bulk_update(Student, objs, ["name"])
     assert Student.objects.get(pk=objs[0].pk).name == "甲"
+
+
+def test_bulk_update_refused_by_the_database_leaves_rows_and_triggers_as_they_were(school):
+    objs = _students(school, "E", ROWS)
+    with transaction.atomic():
+        bulk.bulk_insert(Student, objs)
+    before = _triggers()
+    for obj in objs:
+        obj.name = obj.name + "改"
+    objs[-1].student_no = objs[0].student_no  # unique (school, student number): refused at the very end
+    with pytest.raises(IntegrityError), transaction.atomic():
+        bulk.bulk_update(Student, objs, ["name", "student_no"])
+    assert _triggers() == before
+    assert not Student.objects.filter(pk__in=[o.pk for o in objs], name__endswith="改").exists()
