@@ -326,6 +326,7 @@ def validate(entity: Entity, source, *, actor, school) -> tuple[ImportResult, li
         _fast_clean_fields(form)
     model_clean = _model_cleaner(entity.model, [*entity.import_clean_exclude, *related], form)
     placed = list(positions.items())
+    unchanged_preview: list[dict] = []
     for row_no, values in sheet.rows:
         width = len(values)
         data = {}
@@ -383,12 +384,16 @@ def validate(entity: Entity, source, *, actor, school) -> tuple[ImportResult, li
             result.unchanged += 1
         else:
             changed.append((obj, before))
-        if len(result.preview) < PREVIEW_ROWS:
-            result.preview.append({
+        # The preview shows the rows that will change first (a corrected ledger: the corrections, not its first
+        # twenty rows), then rows left as they are.
+        shown = unchanged_preview if same else result.preview
+        if len(shown) < PREVIEW_ROWS:
+            shown.append({
                 "row": row_no, "new": before is None, "unchanged": same,
                 "values": [entity.display(obj, n) if not entity.field(n).many_to_many
                            else "、".join(str(o) for o in m2m.get(n, [])) for n in entity.import_fields],
             })
+    result.preview += unchanged_preview[:PREVIEW_ROWS - len(result.preview)]
     result.created, result.updated = len(new), len(changed)
     return result, new, changed
 

@@ -342,11 +342,12 @@ def test_a_reimport_leaves_rows_that_change_nothing_alone_and_says_so(client, di
     rows = [[line.code, line.description, str(kinds[line.kind]), int(line.amount) if line.amount == int(line.amount)
              else line.amount, line.quantity, line.happened_on, line.room.code if line.room else None,
              "是" if line.paid else "否"] for line in stored]
-    rows[0][1] += "（改）"
+    rows[-1][1] += "（改）"
     response = client.post(url, {"file": _xlsx(rows, headers)})
     assert response.status_code == 200, response.content.decode()[-2000:]
     result = response.context["result"]
     assert (result.created, result.updated, result.unchanged) == (0, 1, len(rows) - 1)
+    assert [r["unchanged"] for r in result.preview] == [False] + [True] * (len(rows) - 1)  # the change first
     html = response.content.decode()
     assert f"另有 {len(rows) - 1} 条与系统中一致" in html and "不变" in html
     before = AuditEntry.objects.count()
@@ -354,9 +355,9 @@ def test_a_reimport_leaves_rows_that_change_nothing_alone_and_says_so(client, di
     response = client.post(url, {"token": response.context["token"]}, follow=True)
     assert f"{len(rows) - 1} 条未变" in response.content.decode()
     assert AuditEntry.objects.count() == before + 1
-    assert LedgerLine.objects.get(pk=stored[0].pk).description.endswith("（改）")
+    assert LedgerLine.objects.get(pk=stored[-1].pk).description.endswith("（改）")
     assert all(line.updated_at == stamps[line.pk] for line in LedgerLine.objects.filter(pk__in=stamps)
-               if line.pk != stored[0].pk)
+               if line.pk != stored[-1].pk)
 
 
 def test_import_refuses_a_file_that_is_not_excel(client, director):
