@@ -430,7 +430,12 @@ class UpdateTrigger:
         """The statements for every updated row at once: ``before`` holds the rows as they were (``old``), the
         table as it is now (``new``), the trigger's WHEN as the condition."""
         rows = f"FROM {before} AS old_row JOIN {table} AS new_row ON new_row.{pk} = old_row.{pk}"
-        where = f" WHERE {_rows_named(self.when)}" if self.when else ""
+        when = self.when
+        if when is None and self.columns:
+            # A trigger without WHEN rewrites a row's entry even when none of its columns changed (UPDATE OF fires
+            # on the columns set): deleting and adding back the same entry changes nothing, so such rows are left.
+            when = " OR ".join(f'old."{c}" IS NOT new."{c}"' for c in sorted(self.columns))
+        where = f" WHERE {_rows_named(when)}" if when else ""
         out = []
         for kind, first, second in self.statements:
             if kind == "insert":

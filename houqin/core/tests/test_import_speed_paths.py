@@ -773,11 +773,12 @@ def test_bulk_update_stores_what_djangos_bulk_update_stores(school):
         with transaction.atomic():
             bulk.bulk_insert(Student, objs)
         for i, obj in enumerate(objs):
-            obj.name = ["王小明", "O'Brien", "欧阳\\娜娜"][i % 3] + prefix
+            if i % 7:  # every seventh row keeps its searched columns: its index entries must stay as they are
+                obj.name = ["王小明", "O'Brien", "欧阳\\娜娜"][i % 3] + prefix
+                obj.search_keys = f"new{i}"
             obj.is_boarder = i % 2 == 0
             obj.dorm_room_id = dorm.pk if i % 4 == 0 else None
             obj.birth_date = datetime.date(2010, 1 + i % 12, 3) if i % 5 else None
-            obj.search_keys = f"new{i}"
         fields = ["name", "is_boarder", "dorm_room", "birth_date", "search_keys"]
         with transaction.atomic():
             count = update(objs, fields)
@@ -797,7 +798,7 @@ def test_bulk_update_stores_what_djangos_bulk_update_stores(school):
                     bigrams.append([ids.index(rowid) for (rowid,) in cursor.fetchall()])  # positions, not keys
         stored = list(Student.objects.filter(pk__in=ids).order_by("pk").values_list("pk", "student_no", "name",
                                                                                        "search_keys"))
-        return (count, [(n.removesuffix(prefix), *rest) for n, *rest in rows], fts == [tuple(r) for r in stored],
+        return (count, [(n.removesuffix(prefix), *rest[:-1]) for n, *rest in rows], fts == [tuple(r) for r in stored],
                 bigrams)
 
     from django.test.utils import CaptureQueriesContext
@@ -814,10 +815,10 @@ def test_bulk_update_stores_what_djangos_bulk_update_stores(school):
     ours = run("U", staged)
     django_s = run("V", lambda objs, fields: Student.objects.bulk_update(objs, fields=fields))
     assert ours[0] == django_s[0] == ROWS
-    assert [r[:-1] for r in ours[1]] == [r[:-1] for r in django_s[1]]
+    assert ours[1] == django_s[1]
     assert ours[2] and django_s[2]  # the search index follows the rows
     assert ours[3] == django_s[3] and (not ours[3] or all(ours[3][:4]))  # the bigram index too
-    assert not ours[3] or not ours[3][4]  # the names before the update are gone from it
+    assert not ours[3] or ours[3][4] == [i for i in range(0, ROWS, 7) if i % 6 == 4]  # 赵钢琴: kept rows only
     assert _temp_tables() == []
 
 
