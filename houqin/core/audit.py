@@ -12,7 +12,7 @@ from operator import attrgetter, is_, itemgetter
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
-from .bulk import Ready, values_getter, values_of
+from .bulk import _INT, _STR, Ready, values_getter, values_of
 from .models import AuditEntry
 
 _request_id: ContextVar[str] = ContextVar("houqin_request_id", default="")
@@ -220,10 +220,7 @@ def _repr_then(obj, probes: dict) -> str | None:
 # Field types whose value in a staged insert row (``bulk._converter``) is, in SQL, what ``serialize_for_audit``
 # gives in JSON: text as text, whole numbers, a Decimal as its str() (the driver's adapter), a date as its ISO
 # text, a boolean as 1/0 (made true/false).
-_SQL_SNAPSHOT_TYPES = (models.CharField, models.TextField, models.SlugField, models.IntegerField,
-                       models.BigIntegerField, models.SmallIntegerField, models.PositiveIntegerField,
-                       models.PositiveSmallIntegerField, models.PositiveBigIntegerField, models.DateField,
-                       models.DecimalField, models.BooleanField)
+_SQL_SNAPSHOT_TYPES = (*_STR, *_INT, models.DateField, models.DecimalField, models.BooleanField)
 
 
 def _snapshot_sql(model, batch, connection) -> tuple[str, str] | None:

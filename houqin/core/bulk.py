@@ -323,11 +323,17 @@ def stage_rows(connection, width: int, batches) -> str:
     write to copy (``_copy_stage``, ``insert_select`` from ``temp.<name> ORDER BY rowid``). Dropped at the end
     of ``stages_dropped_after``, even if the write never takes it; its name."""
     with connection.cursor() as cursor:
-        stage = _new_stage(cursor, width)
-        later = _DROP_LATER.get()
-        if later is not None:
-            later.append(stage)
+        stage = _kept_stage(cursor, width)
         _fill_stage(cursor, stage, width, batches)
+    return stage
+
+
+def _kept_stage(cursor, width: int) -> str:
+    """A new TEMP table (``_new_stage``) dropped at the end of the ``stages_dropped_after`` block, not by its user."""
+    stage = _new_stage(cursor, width)
+    later = _DROP_LATER.get()
+    if later is not None:
+        later.append(stage)
     return stage
 
 
@@ -491,10 +497,7 @@ def update_triggers(connection, table: str) -> list[UpdateTrigger]:
 def stage_select(connection, width: int, select: str, params=()) -> str:
     """As ``stage_rows``, the rows given by ``select`` (SQL over other TEMP tables, ``width`` columns) in its order."""
     with connection.cursor() as cursor:
-        stage = _new_stage(cursor, width)
-        later = _DROP_LATER.get()
-        if later is not None:
-            later.append(stage)
+        stage = _kept_stage(cursor, width)
         cursor.execute(f"INSERT INTO temp.{stage} {select}", list(params))  # noqa: S608 - our own SQL
     return stage
 

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .audit import SNAPSHOT, audit_bulk, diff, prepare_snapshots, serialize_for_audit
-from .bulk import bulk_insert, bulk_update, prepare_insert, stages_dropped_after
+from .bulk import _INT, bulk_insert, bulk_update, prepare_insert, stages_dropped_after
 from .entities import Entity, ImportProblem, ImportResult
 from .fastload import set_related
 from .models import AuditEntry
@@ -711,10 +711,7 @@ def _model_cleaner(model, exclude, form=None):
 # Form fields whose clean gives a value of one type (or an empty value) that the model field's own ``to_python``
 # returns as it is or as an equal value of the same type (Decimal(Decimal) keeps the exponent).
 _FORM_GIVES = {forms.CharField: (models.CharField, models.TextField), forms.DecimalField: (models.DecimalField,),
-               forms.IntegerField: (models.IntegerField, models.BigIntegerField, models.SmallIntegerField,
-                                    models.PositiveIntegerField, models.PositiveSmallIntegerField,
-                                    models.PositiveBigIntegerField),
-               ImportDateField: (models.DateField,)}
+               forms.IntegerField: _INT, ImportDateField: (models.DateField,)}
 
 
 def _form_checked(model, form, exclude) -> set:
