@@ -39,12 +39,17 @@ def object_update(
 def object_void(*, obj: models.Model, reason: str, actor) -> models.Model:
     """Void a ledger record (X-2): it stays, marked with who, when and why; hidden by default."""
     from django.core.exceptions import ValidationError
+    from django.core.validators import ProhibitNullCharactersValidator
     from django.utils import timezone
     from django.utils.translation import gettext as _
 
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"void_reason": _("Give the reason for voiding.")})
+    try:  # what a form's text field refuses (PostgreSQL cannot store it; the reason comes straight from the post)
+        ProhibitNullCharactersValidator()(reason)
+    except ValidationError as exc:
+        raise ValidationError({"void_reason": exc.messages}) from None
     obj = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
     if obj.voided_at is not None:
         raise ValidationError(_("This record is already voided."))

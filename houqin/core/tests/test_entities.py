@@ -171,6 +171,11 @@ def test_create_edit_void_each_audited(client, director, school):
 
     response = client.post(reverse("sampleapp:ledgerline_void", args=[line.pk]), {"reason": ""})
     assert response.status_code == 400 and "作废原因" in response.content.decode()
+    # a NUL character (PostgreSQL cannot store one): refused with a message, not a 500, on every database
+    response = client.post(reverse("sampleapp:ledgerline_void", args=[line.pk]), {"reason": "重复\x00登记"})
+    assert response.status_code == 400 and "空字符" in response.content.decode()
+    line.refresh_from_db()
+    assert line.voided_at is None
     client.post(reverse("sampleapp:ledgerline_void", args=[line.pk]), {"reason": "重复登记"})
     line.refresh_from_db()
     assert line.voided_at and line.voided_by == director and line.void_reason == "重复登记"
