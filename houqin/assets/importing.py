@@ -533,12 +533,15 @@ def write_holdings(entity, *, new: list, changed: list, actor, school, result) -
     # A closed month of the asset books refuses writes (AST-7): every row dated into one is listed.
     latest = periods.latest_closed_index(school)
     if latest is not None:
-        refused = [f"{_('Row %(n)s') % {'n': getattr(o, '_import_row', '?')}}：{periods.closed_message(day)}"
-                   for o in [*new, *(o for o, _b in changed)]
-                   for day in [getattr(o, "opening_on", None) or o.acquired_on]
-                   if day is not None and periods.is_closed(school, day, latest=latest)]
-        if refused:
-            raise ValidationError(refused)
+        rows = [*new, *(o for o, _b in changed)]
+        days = [getattr(o, "opening_on", None) or o.acquired_on for o in rows]
+        dated = [day for day in days if day is not None]
+        # The earliest date against the first open month (the lock is held: no check per row unless one fails).
+        if dated and min(dated) < periods.first_day_after(latest):
+            raise ValidationError([
+                f"{_('Row %(n)s') % {'n': getattr(o, '_import_row', '?')}}：{periods.closed_message(day)}"
+                for o, day in zip(rows, days, strict=True)
+                if day is not None and periods.is_closed(school, day, latest=latest)])
     token = None if current_request_id() else set_request_id()
     try:
         _number(model, school, new, run)

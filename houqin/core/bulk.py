@@ -24,7 +24,7 @@ import re
 import sqlite3
 from contextlib import contextmanager
 from contextvars import ContextVar
-from itertools import chain
+from itertools import chain, repeat
 from operator import attrgetter, is_, itemgetter
 
 from django.db import connections, models, router, transaction
@@ -891,6 +891,10 @@ def prepare_insert_triggers(model, batch: _Batch, connection) -> None:
         key_at = [i for i, e in enumerate(expressions)
                   if _NEW_COLUMN.fullmatch(e) and _NEW_COLUMN.fullmatch(e).group(1) in (meta.pk.column, "rowid")]
         others = [e for i, e in enumerate(expressions) if i not in key_at]
+        if all(_NEW_COLUMN.fullmatch(e) for e in others):
+            # The row's own columns (a trigram index): the transaction's ``INSERT … SELECT`` reads them from the
+            # rows just written, nothing bound per row (100k cards: 0.75 s instead of 0.83 s and the rows' build).
+            continue
         columns = sorted({c for e in others for c in _NEW_COLUMN.findall(e)})
         if (len(key_at) != 1 or not others
                 or any(c not in by_column or c == meta.pk.column or type(by_column[c]) not in _STR
@@ -1123,8 +1127,13 @@ def _counted_insert(model, using: str, count: int, caller: str):
 def consecutive_keys(objs: list) -> tuple[int, int] | None:
     """(first, last) primary key of ``objs`` when they are the integers first, first + 1, … in the list's order
     (one ``bulk_insert`` in a write transaction); None otherwise."""
-    keys = [o.pk for o in objs]
-    if not keys or not all(type(k) is int for k in keys) or keys != list(range(keys[0], keys[0] + len(keys))):
+    if not objs:
+        return None
+    # One attribute read per object in C (``o.pk`` is a property calling ``_get_pk_val``: 0.1 s at 100k rows).
+    keys = list(map(attrgetter(objs[0]._meta.pk.attname), objs))
+    if type(keys[0]) is not int or not all(map(is_, map(type, keys), repeat(int))):
+        return None
+    if keys != list(range(keys[0], keys[0] + len(keys))):
         return None
     return keys[0], keys[-1]
 

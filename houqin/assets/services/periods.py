@@ -30,6 +30,12 @@ def is_closed(school, day: datetime.date, *, latest: int | None | bool = False) 
     return latest is not None and month_index(day) <= latest
 
 
+def first_day_after(latest: int) -> datetime.date:
+    """The first day of the month after month index ``latest``: every day before it is in a closed month."""
+    year, month = month_of(latest + 1)
+    return datetime.date(year, month, 1)
+
+
 def closed_message(day: datetime.date) -> str:
     return _("%(year)s-%(month)02d is closed: the asset books of a closed month cannot change. Record the "
              "correction as a new document dated in an open month.") % {"year": day.year, "month": day.month}
