@@ -726,24 +726,35 @@ def count_triggers(connection, table: str) -> list[tuple[str, str, str, str, str
             continue
         picked = ", ".join(f"{v} AS v{i}" for i, v in enumerate(values))
         grouped = ", ".join(f"v{i}" for i in range(len(values)))
+
         statement = (
             f"INSERT INTO {target} ({pks[0]}, {', '.join(columns)}) SELECT %s + min(pos), {grouped}, count(*) "  # noqa: S608 - the trigger's own SQL
-            f"FROM (SELECT row_number() OVER (ORDER BY new.rowid) AS pos, {picked} FROM {table} AS new "
+            f"FROM (SELECT <position> AS pos, {picked} FROM {table} AS new "
             f"WHERE new.rowid BETWEEN %s AND %s) WHERE true GROUP BY {grouped} ORDER BY min(pos) "
             f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {count} = {count} + excluded.{count}")
-        result.append((name, sql, target, pks[0], statement))
+        # Parameters (sequence before, first key, last key); the second also (…, first key, first key, last key):
+        # for keys without a gap a row's position is its key less the first (0.06 s at 100k rows, the window 0.12).
+        result.append((name, sql, target, pks[0],
+                       (statement.replace("<position>", "row_number() OVER (ORDER BY new.rowid)"),
+                        statement.replace("<position>", "new.rowid - %s + 1"))))
     return result
 
 
-def _counted(cursor, target: str, pk_column: str, statement: str, keys: list) -> None:
+def _counted(cursor, target: str, pk_column: str, statements: tuple[str, str], keys: list, *,
+             by_window: bool = False) -> None:
     """Run a counting trigger's set-based statement for the rows ``keys``: all the table's rows from the least to
-    the largest (a ``bulk_insert`` in a transaction: every row after the largest key before it)."""
+    the largest (a ``bulk_insert`` in a transaction: every row after the largest key before it). ``statements``:
+    what ``count_triggers`` gives, the second for keys without a gap (``by_window``: the first whatever the keys)."""
     cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [target])
     found = cursor.fetchone()
     cursor.execute(f"SELECT max({pk_column}) FROM {target}")  # noqa: S608 - names from the trigger
     (largest,) = cursor.fetchone()
     base = max(found[0] if found else 0, largest or 0)
-    cursor.execute(statement, [base, min(keys), max(keys)])
+    low, high = min(keys), max(keys)
+    if not by_window and high - low + 1 == len(keys) == len(set(keys)):
+        cursor.execute(statements[1], [base, low, low, high])
+    else:
+        cursor.execute(statements[0], [base, low, high])
     if found:
         cursor.execute("UPDATE sqlite_sequence SET seq = %s WHERE name = %s", [base + len(keys), target])
     else:
@@ -1117,9 +1128,15 @@ def _counted_insert(model, using: str, count: int, caller: str):
             (largest,) = cursor.fetchone()
         yield cursor
         if inserted is not None:
-            cursor.execute(f"SELECT {pk} FROM {table} WHERE {pk} > %s ORDER BY {pk}",  # noqa: S608
-                           [largest if largest is not None else -(1 << 63)])
-            inserted.extend(value for (value,) in cursor.fetchall())
+            after = [largest if largest is not None else -(1 << 63)]
+            # Without a gap the keys are low … high: three numbers read instead of every key (100k journal rows).
+            cursor.execute(f"SELECT count(*), min({pk}), max({pk}) FROM {table} WHERE {pk} > %s", after)  # noqa: S608
+            found, low, high = cursor.fetchone()
+            if found and isinstance(low, int) and isinstance(high, int) and high - low + 1 == found:
+                inserted.extend(range(low, high + 1))
+            else:
+                cursor.execute(f"SELECT {pk} FROM {table} WHERE {pk} > %s ORDER BY {pk}", after)  # noqa: S608
+                inserted.extend(value for (value,) in cursor.fetchall())
             if len(inserted) != count:
                 raise RuntimeError(f"{caller}: {len(inserted)} new rows in {model._meta.db_table}, {count} inserted")
 
