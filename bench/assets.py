@@ -169,8 +169,13 @@ def _import_rows(n: int, *, school, seed: int = 11):
                opening_on.isoformat(), f"{dep:.2f}", f"{value - dep:.2f}", label["booked"], "期初", ""]
 
 
-def import_(n: int, xlsx: str) -> dict:
-    """``run_import`` of a new file of ``n`` cards, each phase timed (``inproc.PeakPerPhase``)."""
+IMPORT_PHASES = ("build_s", "read_s", "validate_s", "prepare_s", "write_s", "checkpoint_s", "analyze_s")
+
+
+def import_(n: int, xlsx: str, reimports: bool = True) -> dict:
+    """``run_import`` of a new file of ``n`` cards, each phase timed (``inproc.PeakPerPhase``); then, when
+    ``reimports``, the same file uploaded again (``_reimports``). A file already at ``xlsx`` (a repeated run on a
+    fresh copy of the database) is imported as it is."""
     from houqin.assets import importing as asset_importing
     from houqin.assets.models import Asset, AssetMovement
     from houqin.core import excel
@@ -190,7 +195,8 @@ def import_(n: int, xlsx: str) -> dict:
     if [c.key for c in columns] != expected:
         raise SystemExit(f"the card import's columns changed: {[c.key for c in columns]}")
     t0 = time.perf_counter()
-    excel.write_xlsx(xlsx, columns=columns, rows=_import_rows(n, school=school), sheet_title="assets")
+    if not Path(xlsx).exists():
+        excel.write_xlsx(xlsx, columns=columns, rows=_import_rows(n, school=school), sheet_title="assets")
     build_s = time.perf_counter() - t0
     size = Path(xlsx).stat().st_size
 
@@ -214,7 +220,7 @@ def import_(n: int, xlsx: str) -> dict:
     after = {"assets_after": Asset.objects.filter(school=school).count(),
              "movements_added": AssetMovement.objects.filter(school=school).count() - moves_before}
     return {
-        **after, "reimports": _reimports(entity, user, xlsx, columns, headers, n) if result.ok else [],
+        **after, "reimports": _reimports(entity, user, xlsx, columns, headers, n) if result.ok and reimports else [],
         "rows": n, "xlsx_bytes": size, "build_s": build_s, "read_s": read_s, "validate_s": validate_s,
         "prepare_s": prepare_s, "write_s": write_s, "checkpoint_s": checkpoint_s, "analyze_s": analyze_s, "created": result.created, "updated": result.updated,
         "problems": len(result.problems), "first_problems": problems, "notes": [str(x)[:200] for x in result.notes[:3]],
@@ -402,7 +408,7 @@ def inproc_main(argv: list[str]) -> None:
     if step == "prepare":
         result = prepare()
     elif step == "import":
-        result = import_(int(argv[1]), argv[2])
+        result = import_(int(argv[1]), argv[2], reimports=len(argv) < 4 or argv[3] != "no-reimports")
     elif step == "stocktake":
         result = stocktake()
     elif step == "rooms":
@@ -559,7 +565,11 @@ def report(r: dict) -> str:
     im = r.get("import")
     lines += ["", "## Import of the old ledger (in-process on a copy of the database, as `run_import`)", ""]
     if im:
-        total = im["validate_s"] + (im.get("prepare_s") or 0) + (im["write_s"] or 0)
+        runs = im.get("runs") or [{k: im.get(k) for k in IMPORT_PHASES}]
+        # The median of the runs, phase by phase (a shared machine: one run's write phase was 4.6-6.7 s).
+        im = {**im, **{k: statistics.median(x.get(k) or 0 for x in runs) for k in IMPORT_PHASES}}
+        totals = sorted(x["validate_s"] + (x.get("prepare_s") or 0) + (x["write_s"] or 0) for x in runs)
+        total = statistics.median(totals)
         met = im["write_s"] is not None and total <= GOALS["import_s"] and im["write_s"] <= GOALS["write_s"]
         lines += [
             "| rows | file MB | read_sheet s | validate s (incl. read) | prepare s (before the lock) | write s (lock held) "
@@ -572,8 +582,14 @@ def report(r: dict) -> str:
             "",
             f"Created {im['created']:,} cards (cards {im['assets_before']:,} → {im['assets_after']:,}), "
             f"{im['movements_added']:,} opening journal rows, problems {im['problems']}; building the file "
-            f"{im['build_s']:.1f} s (not counted).",
+            f"{runs[0].get('build_s') or 0:.1f} s (not counted).",
         ]
+        if len(runs) > 1:
+            lines += ["", f"The median of {len(runs)} runs, each on a fresh copy of the database (the goals are judged "
+                      "on it); every run's write phase: "
+                      + " / ".join(f"{x['write_s'] or 0:.2f}" for x in runs) + " s; total: "
+                      + " / ".join(f"{x['validate_s'] + (x.get('prepare_s') or 0) + (x['write_s'] or 0):.1f}"
+                                   for x in runs) + " s."]
         if im["first_problems"]:
             lines.append("First problems: " + "; ".join(im["first_problems"]))
         if im.get("reimports"):
@@ -663,6 +679,8 @@ def main(argv=None) -> None:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--throughput-seconds", type=float, default=10.0)
     parser.add_argument("--import-rows", type=int, default=None, help="default: --assets")
+    parser.add_argument("--import-runs", type=int, default=3,
+                        help="runs of the import, each on a fresh copy; the report gives their median and range")
     parser.add_argument("--skip", action="append", default=[],
                         choices=["requests", "import", "stocktake", "rooms", "what-if"])
     parser.add_argument("--rerender", action="store_true", help="write the report again from <var-dir>/last-run.json")
@@ -747,7 +765,14 @@ def main(argv=None) -> None:
             if step == "import":
                 rows = args.import_rows or args.assets
                 xlsx = var_dir / f"import-{rows}.xlsx"
-                r["import"] = inproc(step_env, "import", str(rows), str(xlsx))
+                xlsx.unlink(missing_ok=True)
+                runs = []
+                for i in range(max(1, args.import_runs)):
+                    if i:  # each run on a fresh copy of the database, the file built by the first
+                        _copy_db(var_dir / "houqin.sqlite3", copy)
+                        log(f"  import run {i + 1} of {args.import_runs}")
+                    runs.append(inproc(step_env, "import", str(rows), str(xlsx), *([] if i == 0 else ["no-reimports"])))
+                r["import"] = {**runs[0], "runs": [{k: run.get(k) for k in IMPORT_PHASES} for run in runs]}
                 xlsx.unlink(missing_ok=True)
             elif step == "what-if":
                 paths = [t["path"] for t in targets if t["label"] in WHAT_IF]
