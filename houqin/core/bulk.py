@@ -696,16 +696,18 @@ _COUNT_TRIGGER = re.compile(
     re.IGNORECASE | re.DOTALL)
 
 
-def count_triggers(connection, table: str) -> list[tuple[str, str, str, str, str]]:
-    """``[(name, create sql, counts table, its key column, set-based statement)]`` of the AFTER INSERT triggers of ``table`` that
+def count_triggers(connection, table: str) -> list[tuple[str, str, str, str, tuple[str, str]]]:
+    """``[(name, create sql, counts table, its key column, set-based statements)]`` of the AFTER INSERT triggers of ``table`` that
     count its rows into another table (``core.rowcount``): per row, an upsert adding 1 to the row of its key.
 
     Per row inside the import's savepoint, each upsert's statement journal copies the pages it touches: the
     100k-card insert took 27-33 s instead of 2.8 s. The set-based statement does what the per-row upserts do,
     row for row: a key's count grows by its number of rows; a key met for the first time gets the row id the
     upsert of its first row would have got (each upsert, inserting or not, takes the next AUTOINCREMENT
-    number), and the sequence ends where theirs would. Its parameters: (sequence before, first key, last key)
-    of rows of which every row between the two is counted. Only for a counts table with an AUTOINCREMENT integer key whose key columns
+    number), and the sequence ends where theirs would. The statement comes twice (``_counted``): numbering the rows
+    with ``row_number()``, parameters (sequence before, first key, last key) of rows of which every row between
+    the two is counted; and, for keys without a gap, by key less the first, parameters (sequence before, first
+    key, first key, last key). Only for a counts table with an AUTOINCREMENT integer key whose key columns
     are NOT NULL (a NULL key would fail either way) and are exactly the columns written but the count."""
     result = []
     for name, sql, match in _matching_triggers(connection, table, _COUNT_TRIGGER):
@@ -726,7 +728,6 @@ def count_triggers(connection, table: str) -> list[tuple[str, str, str, str, str
             continue
         picked = ", ".join(f"{v} AS v{i}" for i, v in enumerate(values))
         grouped = ", ".join(f"v{i}" for i in range(len(values)))
-
         statement = (
             f"INSERT INTO {target} ({pks[0]}, {', '.join(columns)}) SELECT %s + min(pos), {grouped}, count(*) "  # noqa: S608 - the trigger's own SQL
             f"FROM (SELECT <position> AS pos, {picked} FROM {table} AS new "
