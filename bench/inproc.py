@@ -192,12 +192,13 @@ def import_(n: int, xlsx: str) -> dict:
     result = run_import(entity, xlsx, actor=user, school=school, commit=True, timings=phases)
     problems = [f"row {p.row} {p.column}: {p.message}" for p in result.problems[:5]]
     validate_s, prepare_s, write_s = phases.get("validate"), phases.get("prepare"), phases.get("write")
+    index_s = phases.get("index")
     validate_peak_kb = phases.peak_kb.get("validate", 0)
-    write_peak_kb = max(phases.peak_kb.get("prepare", 0), phases.peak_kb.get("write", 0))
+    write_peak_kb = max(phases.peak_kb.get(k, 0) for k in ("prepare", "index", "write"))
     after = Student.objects.filter(school=school).count()
     return {
         "rows": n, "xlsx_bytes": size, "build_s": build_s, "read_s": read_s, "read_rows": read_rows,
-        "validate_s": validate_s, "prepare_s": prepare_s, "write_s": write_s,
+        "validate_s": validate_s, "prepare_s": prepare_s, "index_s": index_s, "write_s": write_s,
         "checkpoint_s": phases.get("checkpoint"), "analyze_s": phases.get("analyze"), "created": result.created, "updated": result.updated,
         "problems": len(result.problems), "first_problems": problems, "students_before": before,
         "students_after": after, "rss_before_kb": base_kb, "read_peak_kb": read_peak_kb,

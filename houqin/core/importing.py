@@ -27,7 +27,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .audit import SNAPSHOT, audit_bulk, diff, prepare_snapshots, serialize_for_audit
-from .bulk import _INT, bulk_insert, bulk_update, prepare_insert, stages_dropped_after
+from .bulk import (
+    _INT,
+    bulk_insert,
+    bulk_update,
+    index_ahead,
+    prepare_insert,
+    release_ahead,
+    stages_dropped_after,
+)
 from .entities import Entity, ImportProblem, ImportResult
 from .fastload import set_related
 from .models import AuditEntry
@@ -879,7 +887,8 @@ def _timed(timings: dict | None, phase: str):
 def run_import(entity: Entity, source, *, actor, school, commit: bool, timings: dict | None = None) -> ImportResult:
     """Validate, and when ``commit`` and nothing is wrong, write every row in one transaction. ``timings``
     (bench/): each phase's seconds as it ends — ``validate`` (the sheet read too), ``prepare`` (before the
-    lock), ``write`` (the transaction: the write lock is held from its BEGIN IMMEDIATE to its COMMIT),
+    lock), ``index`` (the new rows' search-index entries, in a short transaction of their own before the write's:
+    ``bulk.index_ahead``), ``write`` (the transaction: the write lock is held from its BEGIN IMMEDIATE to its COMMIT),
     ``checkpoint`` and ``analyze`` (after it)."""
     with cyclic_gc_paused():
         return _run_import(entity, source, actor=actor, school=school, commit=commit, timings=timings)
@@ -900,6 +909,9 @@ def _write_import(entity: Entity, *, new: list, changed: list, actor, school, re
                   timings: dict | None) -> ImportResult:
     with _timed(timings, "prepare"):
         prepare_write(entity, new=new, changed=changed)
+    # The new rows' search-index entries, in a transaction of their own before the write's (bulk.index_ahead).
+    with _timed(timings, "index"):
+        index_ahead(entity.model, new)
     try:
         with checkpoint_after(entity.model, timings), _timed(timings, "write"), transaction.atomic():
             entity.import_write(new=new, changed=changed, actor=actor, school=school, result=result)
@@ -916,4 +928,6 @@ def _write_import(entity: Entity, *, new: list, changed: list, actor, school, re
         for name, errors in _error_items(exc):
             result.problems.append(ImportProblem(0, entity.header(name) if name != NON_FIELD_ERRORS else "",
                                                  _message(errors)))
+    finally:
+        release_ahead(new)  # the entries made ahead go again unless the rows came under their keys
     return result
