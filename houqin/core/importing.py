@@ -909,12 +909,14 @@ def _write_import(entity: Entity, *, new: list, changed: list, actor, school, re
                   timings: dict | None) -> ImportResult:
     with _timed(timings, "prepare"):
         prepare_write(entity, new=new, changed=changed)
-    # The new rows' search-index entries, in a transaction of their own before the write's (bulk.index_ahead).
-    with _timed(timings, "index"):
-        index_ahead(entity.model, new)
     try:
-        with checkpoint_after(entity.model, timings), _timed(timings, "write"), transaction.atomic():
-            entity.import_write(new=new, changed=changed, actor=actor, school=school, result=result)
+        with checkpoint_after(entity.model, timings):
+            # The new rows' search-index entries, in a transaction of their own before the write's
+            # (bulk.index_ahead); its commit too leaves the WAL to the one checkpoint after the write.
+            with _timed(timings, "index"):
+                index_ahead(entity.model, new)
+            with _timed(timings, "write"), transaction.atomic():
+                entity.import_write(new=new, changed=changed, actor=actor, school=school, result=result)
         with _timed(timings, "analyze"):
             if len(new) >= ANALYZE_AFTER_ROWS:
                 for model in (entity.model, *entity.import_also_writes):

@@ -305,7 +305,9 @@ def _contentless_statements(source: str, table: str, columns: tuple[str, ...], *
         # Django's save() writes every column: only a change of the texts is worth the work.
         f"CREATE TRIGGER {table}_au AFTER UPDATE OF id, {cols} ON {source} WHEN {changed} BEGIN {delete} {insert} END",
     ]
-    create = f"CREATE VIRTUAL TABLE {table} USING fts5({cols}, {options}, content='')"
+    # columnsize=0: no per-row token counts (the %_docsize table), which only ranking (bm25) reads — a search
+    # here reads rowids alone; 100,000 rows inserted 0.1 s sooner per index (issue 5's import).
+    create = f"CREATE VIRTUAL TABLE {table} USING fts5({cols}, {options}, content='', columnsize=0)"
     fill = (f"INSERT INTO {table}(rowid, {cols}) "  # noqa: S608 - names from code
             f"SELECT id, {', '.join(value(c) for c in columns)} FROM {source}")
     return triggers, create, fill
@@ -411,12 +413,14 @@ def _bigram_statements(source: str, table: str, columns: tuple[str, ...]) -> tup
                                    options="tokenize='ascii', detail='column'")
 
 
-def bigram_index(source: str, table: str, columns: tuple[str, ...]):
+def bigram_index(source: str, table: str, columns: tuple[str, ...], *, replace: bool = False):
     """``(forwards, backwards)`` for ``migrations.RunPython``: on SQLite with FTS5 and JSON, a contentless FTS5
     table ``table`` of the character pairs of ``source``'s ``columns`` (rowid = the row's id; see the module's
-    docstring), kept in step by triggers and filled from the rows already there; elsewhere nothing."""
+    docstring), kept in step by triggers and filled from the rows already there; elsewhere nothing.
+    ``replace``: an index of that name made before is dropped first."""
     triggers, create, fill = _bigram_statements(source, table, columns)
-    return _sqlite_steps(table, [create, *triggers, fill], probe=[
+    drop = [f"DROP TRIGGER IF EXISTS {table}_{t}" for t in TRIGGERS] + [f"DROP TABLE IF EXISTS {table}"]
+    return _sqlite_steps(table, [*(drop if replace else []), create, *triggers, fill], probe=[
         "CREATE VIRTUAL TABLE temp.houqin_fts_probe USING fts5(x, tokenize='ascii', content='', detail='column')",
         "SELECT count(*) FROM json_each('[0]')",
     ])
