@@ -45,7 +45,7 @@ from houqin.core.audit import (
 )
 from houqin.core.bulk import bulk_insert, bulk_update, insert_rows
 from houqin.core.entities import ImportProblem
-from houqin.core.importing import NaturalKeyField, build_import_form
+from houqin.core.importing import NaturalKeyField, build_import_form, stored_values
 from houqin.core.models import AuditEntry
 from houqin.core.views_entity import EntityImportView
 
@@ -369,7 +369,7 @@ def prepare_asset(obj: Asset, *, actor) -> None:
     run = current_run()
     run.school = obj.school
     _code(obj, run)
-    stored = run.existing(Asset, obj.pk) if obj.pk else None
+    stored = (stored_values(obj) or run.existing(Asset, obj.pk)) if obj.pk else None
     _defaults(obj, ASSET_DEFAULTS, stored)
     errors: dict[str, str] = {}
     _balances(obj, errors)
@@ -415,7 +415,7 @@ def prepare_item(obj: LowValueItem, *, actor) -> None:
     run = current_run()
     run.school = obj.school
     _code(obj, run)
-    stored = run.existing(LowValueItem, obj.pk) if obj.pk else None
+    stored = (stored_values(obj) or run.existing(LowValueItem, obj.pk)) if obj.pk else None
     _defaults(obj, HOLDING_DEFAULTS, stored)
     errors: dict[str, str] = {}
     _future(obj, ("acquired_on",), run.today, errors)

@@ -58,6 +58,27 @@ def serialize_for_audit(obj: models.Model, *, exclude: tuple[str, ...] = ()) -> 
 
 
 _AS_IS = (str, int, bool, float)  # what _jsonable returns unchanged
+
+
+def snapshot_attnames(model) -> list[str]:
+    """The attnames of ``model``'s audit snapshot fields, in the snapshot's order (``snapshot_reader``'s tuples)."""
+    return [attname for _name, attname in _snapshot_names(model, ())]
+
+
+def snapshot_reader(model):
+    """``(values, snapshot)`` for ``model``: ``values(obj)`` reads the fields of ``obj``'s audit snapshot as they
+    are (a tuple in the snapshot's order, nothing converted); ``snapshot(values)`` makes of such a tuple what
+    ``serialize_for_audit`` gives. A re-import compares the tuples and builds a snapshot only for a row that
+    changed (100,000 cards uploaded again: 200,000 snapshots were 3 s of its check)."""
+    names = _snapshot_names(model, ())
+    read = attrgetter(*[attname for _name, attname in names])
+    values = read if len(names) > 1 else (lambda obj: (read(obj),))
+
+    def snapshot(found: tuple) -> dict:
+        return {name: value if value is None or type(value) in _AS_IS else _jsonable(value)
+                for (name, _attname), value in zip(names, found, strict=True)}
+
+    return values, snapshot
 _snapshot_fields: dict = {}
 
 

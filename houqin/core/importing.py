@@ -26,7 +26,15 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .audit import SNAPSHOT, audit_bulk, diff, prepare_snapshots, serialize_for_audit
+from .audit import (
+    SNAPSHOT,
+    audit_bulk,
+    diff,
+    prepare_snapshots,
+    serialize_for_audit,
+    snapshot_attnames,
+    snapshot_reader,
+)
 from .bulk import (
     _INT,
     bulk_insert,
@@ -315,6 +323,7 @@ def validate(entity: Entity, source, *, actor, school) -> tuple[ImportResult, li
             wanted = [k for k in map(str, qs.order_by().values_list(key, flat=True).iterator(chunk_size=5000))
                       if k in named]
         school_field = entity.field("school") if school is not None else None
+        qs = _without_related_from_file(qs, positions)
         for i in range(0, len(wanted), 500):
             for obj in qs.filter(**{f"{key}__in": wanted[i:i + 500]}):
                 if school_field is not None and school_field.many_to_one and obj.school_id == school.pk:
@@ -333,6 +342,7 @@ def validate(entity: Entity, source, *, actor, school) -> tuple[ImportResult, li
     if fast_fields is None:
         _fast_clean_fields(form)
     model_clean = _model_cleaner(entity.model, [*entity.import_clean_exclude, *related], form)
+    values_of_row, snapshot_of = snapshot_reader(entity.model)
     placed = list(positions.items())
     unchanged_preview: list[dict] = []
     for row_no, values in sheet.rows:
@@ -365,9 +375,10 @@ def validate(entity: Entity, source, *, actor, school) -> tuple[ImportResult, li
         plain = {n: v for n, v in cleaned.items() if n not in m2m_names}
         m2m = {n: v for n, v in cleaned.items() if n in m2m_names}
         obj = existing.get(str(cleaned.get(key) or "").strip()) if key else None
-        before = None
+        before = stored = None
         if obj is not None:
-            before = serialize_for_audit(obj)
+            stored = values_of_row(obj)  # the snapshot only if the row changes (snapshot_of)
+            obj.__dict__[STORED] = stored  # for import_prepare (stored_values)
             for name, value in plain.items():
                 setattr(obj, name, value)
         else:
@@ -383,8 +394,15 @@ def validate(entity: Entity, source, *, actor, school) -> tuple[ImportResult, li
                 column = str(entity.header(name)) if name != NON_FIELD_ERRORS and entity.field(name) else ""
                 result.problems.append(ImportProblem(row_no, column, _message(errors)))
             continue
-        same = before is not None and not m2m and _same_values(entity, before, serialize_for_audit(obj))
-        if before is None:
+        same = False
+        if stored is not None:
+            # Every value as it was (a number the same however written: 4850 is the stored 4850.00), else the
+            # snapshots say whether it changed (_same_values).
+            same = not m2m and values_of_row(obj) == stored
+            if not same:
+                before = snapshot_of(stored)
+                same = not m2m and _same_values(entity, before, serialize_for_audit(obj))
+        if stored is None:
             new.append(obj)
         elif same:
             # A re-imported row that changes nothing (most rows of a corrected ledger uploaded again): no update,
@@ -397,13 +415,39 @@ def validate(entity: Entity, source, *, actor, school) -> tuple[ImportResult, li
         shown = unchanged_preview if same else result.preview
         if len(shown) < PREVIEW_ROWS:
             shown.append({
-                "row": row_no, "new": before is None, "unchanged": same,
+                "row": row_no, "new": stored is None, "unchanged": same,
                 "values": [entity.display(obj, n) if not entity.field(n).many_to_many
                            else "、".join(str(o) for o in m2m.get(n, [])) for n in entity.import_fields],
             })
     result.preview += unchanged_preview[:PREVIEW_ROWS - len(result.preview)]
     result.created, result.updated = len(new), len(changed)
     return result, new, changed
+
+
+STORED = "_import_stored"  # on a re-imported row's object: its values before the file's (``audit.snapshot_reader``)
+
+
+def stored_values(obj) -> dict | None:
+    """A re-imported row's values as they are stored, by attname (``room_id``), as they were before the file's
+    values were set on it — for an entity's ``import_prepare`` (a blank cell keeping the stored value): no second
+    reading of the rows. None for a new row, or an object ``validate`` did not match."""
+    found = obj.__dict__.get(STORED)
+    if found is None:
+        return None
+    return dict(zip(snapshot_attnames(type(obj)), found, strict=True))
+
+
+def _without_related_from_file(qs, positions) -> models.QuerySet:
+    """``qs`` not loading with each row the related records the file's columns name: every matched row gets them
+    from the file (100,000 cards uploaded again: 500,000 related records and their 1.2 million datetimes were
+    loaded to be replaced)."""
+    followed = qs.query.select_related
+    if not isinstance(followed, dict) or not any(name in positions for name in followed):
+        return qs
+    kept = {name: nested for name, nested in followed.items() if name not in positions}
+    qs = qs.select_related(None)
+    qs.query.select_related = kept or False
+    return qs
 
 
 def _same_values(entity: Entity, before: dict, after: dict) -> bool:

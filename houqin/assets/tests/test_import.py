@@ -510,3 +510,31 @@ def test_insert_select_refuses_unknown_columns_and_a_wrong_count_leaves_nothing(
         assert bulk.insert_select(AssetMovement, given, *source, 1) == 1
     made = AssetMovement.objects.order_by("-pk").first()
     assert (made.asset_id, made.kind, made.quantity, made.note, made.status_before) == (card.pk, "opening", 0, "", "")
+
+
+def test_a_reimported_change_audits_the_stored_values_and_loads_no_related_record_the_file_names(
+        personas, places, school):
+    """The check of a re-import reads each matched card's values as they are and makes a snapshot only of a card
+    that changes (audit.snapshot_reader): its audit entry's "before" is exactly the stored card's snapshot. The
+    cards are looked up without the place, custodian, category … the file names anyway (importing
+    ._without_related_from_file)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from houqin.core.audit import serialize_for_audit
+
+    keeper = personas["asset_keeper"]
+    rows = _cutover_rows(places)[:3]
+    assert run_import(registry[Asset], _xlsx(Asset, rows), actor=keeper, school=school, commit=True).ok
+    card = Asset.objects.get(school=school, code=rows[2]["code"])
+    stored = serialize_for_audit(card)
+    rows[2].update(spec="启天M438（复核）")
+    with CaptureQueriesContext(connection) as captured:
+        result = run_import(registry[Asset], _xlsx(Asset, rows), actor=keeper, school=school, commit=True)
+    assert result.ok and (result.created, result.updated, result.unchanged) == (0, 1, 2)
+    entry = AuditEntry.objects.filter(object_id=str(card.pk), content_type__model="asset").latest("id")
+    assert entry.before == stored
+    assert entry.after["spec"] == "启天M438（复核）" and entry.after["code"] == stored["code"]
+    lookups = [q["sql"] for q in captured.captured_queries
+               if q["sql"].startswith('SELECT "assets_asset"."id"') and '"assets_asset"."code" IN' in q["sql"]]
+    assert lookups and not any(" JOIN " in sql for sql in lookups)
