@@ -494,7 +494,10 @@ def _row(obj, action, before, after, *, content_type, actor, request_id, message
         "action": action,
         "before": before,
         "after": after,
-        "changed_fields": diff(before, after) if action == AuditEntry.Action.UPDATE else [],
+        # An update, or a re-imported row that changed a record (an import of a new row has no "before"): the
+        # history lists which fields changed, old → new.
+        "changed_fields": (diff(before, after) if action == AuditEntry.Action.UPDATE
+                           or (action == AuditEntry.Action.IMPORT and before is not None) else []),
         "actor": actor,
         "request_id": request_id,
         "message": message,

@@ -343,6 +343,8 @@ def validate(entity: Entity, source, *, actor, school) -> tuple[ImportResult, li
         _fast_clean_fields(form)
     model_clean = _model_cleaner(entity.model, [*entity.import_clean_exclude, *related], form)
     values_of_row, snapshot_of = snapshot_reader(entity.model)
+    amounts = [(i, attname) for i, attname in enumerate(snapshot_attnames(entity.model))
+               if isinstance(entity.model._meta.get_field(attname), models.DecimalField)]
     placed = list(positions.items())
     unchanged_preview: list[dict] = []
     for row_no, values in sheet.rows:
@@ -401,6 +403,12 @@ def validate(entity: Entity, source, *, actor, school) -> tuple[ImportResult, li
             same = not m2m and values_of_row(obj) == stored
             if not same:
                 before = snapshot_of(stored)
+                # An amount the file writes otherwise (4850 for the stored 4850.00) keeps the stored value: it is
+                # no change, and the history must not show one.
+                for at, attname in amounts:
+                    old, value = stored[at], obj.__dict__.get(attname)
+                    if old is not None and value is not None and old == value and str(old) != str(value):
+                        obj.__dict__[attname] = old
                 same = not m2m and _same_values(entity, before, serialize_for_audit(obj))
         if stored is None:
             new.append(obj)

@@ -535,6 +535,13 @@ def test_a_reimported_change_audits_the_stored_values_and_loads_no_related_recor
     entry = AuditEntry.objects.filter(object_id=str(card.pk), content_type__model="asset").latest("id")
     assert entry.before == stored
     assert entry.after["spec"] == "启天M438（复核）" and entry.after["code"] == stored["code"]
+    # The file's 4850 for the stored 4850.00 is no change: the history shows the spec alone.
+    assert entry.after["original_value"] == stored["original_value"] and "spec" in entry.changed_fields
+    assert "original_value" not in entry.changed_fields
+    from houqin.core.views_entity import history_rows
+
+    (shown,) = history_rows(registry[Asset], [entry])  # the card's 历史 tab
+    assert [(c["old"], c["new"]) for c in shown["changes"]] == [("联想启天M437", "启天M438（复核）")]
     lookups = [q["sql"] for q in captured.captured_queries
                if q["sql"].startswith('SELECT "assets_asset"."id"') and '"assets_asset"."code" IN' in q["sql"]]
     assert lookups and not any(" JOIN " in sql for sql in lookups)
