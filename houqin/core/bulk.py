@@ -653,6 +653,32 @@ FTS5_MERGE_DEFAULTS = {"automerge": 4, "crisismerge": 16}
 FTS5_BULK_MERGES = {"automerge": 0, "crisismerge": 64}
 
 
+def _table_sql(cursor, table: str) -> str:
+    """The CREATE statement of ``table`` ("" when there is no such table)."""
+    cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s", [table])
+    found = cursor.fetchone()
+    return (found[0] or "") if found else ""
+
+
+def _is_fts5(cursor, table: str) -> bool:
+    return re.search(r"\bUSING\s+fts5\b", _table_sql(cursor, table), re.IGNORECASE) is not None
+
+
+def _keys_reserved(cursor, table: str, pk_column: str, count: int) -> int:
+    """Move ``table``'s AUTOINCREMENT sequence on by ``count`` (in the caller's write transaction): the keys after
+    the returned one, up to it + ``count``, are the caller's — SQLite hands out none at or below the sequence."""
+    cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+    found = cursor.fetchone()
+    cursor.execute(f"SELECT max({pk_column}) FROM {table}")  # noqa: S608 - names from the model or a trigger
+    (largest,) = cursor.fetchone()
+    base = max(found[0] if found else 0, largest or 0)
+    if found:
+        cursor.execute("UPDATE sqlite_sequence SET seq = %s WHERE name = %s", [base + count, table])
+    else:
+        cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, base + count])
+    return base
+
+
 @contextmanager
 def fts5_merges_deferred(cursor, table: str):
     """Around a bulk insert into ``table`` when it is an FTS5 table: no incremental merging of its index segments
@@ -661,9 +687,7 @@ def fts5_merges_deferred(cursor, table: str):
     cards the trigram index took 1.49 s with FTS5's defaults, 0.88 s so; the ~10 extra segments are folded by
     the next inserts' automerge and cost a search nothing measurable (0.61 vs 0.60 ms for three terms). Any
     other table: nothing changes."""
-    cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s", [table])
-    found = cursor.fetchone()
-    if found is None or not re.search(r"\bUSING\s+fts5\b", found[0] or "", re.IGNORECASE):
+    if not _is_fts5(cursor, table):
         yield
         return
     cursor.execute(f"SELECT k, v FROM {table}_config WHERE k IN ('automerge', 'crisismerge')")  # noqa: S608 - a table named by a trigger
@@ -763,20 +787,12 @@ def _counted(cursor, target: str, pk_column: str, statements: tuple[str, str], k
     """Run a counting trigger's set-based statement for the rows ``keys``: all the table's rows from the least to
     the largest (a ``bulk_insert`` in a transaction: every row after the largest key before it). ``statements``:
     what ``count_triggers`` gives, the second for keys without a gap (``by_window``: the first whatever the keys)."""
-    cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [target])
-    found = cursor.fetchone()
-    cursor.execute(f"SELECT max({pk_column}) FROM {target}")  # noqa: S608 - names from the trigger
-    (largest,) = cursor.fetchone()
-    base = max(found[0] if found else 0, largest or 0)
+    base = _keys_reserved(cursor, target, pk_column, len(keys))  # the upserts' own numbers, one per row
     low, high = min(keys), max(keys)
     if not by_window and high - low + 1 == len(keys) == len(set(keys)):
         cursor.execute(statements[1], [base, low, low, high])
     else:
         cursor.execute(statements[0], [base, low, high])
-    if found:
-        cursor.execute("UPDATE sqlite_sequence SET seq = %s WHERE name = %s", [base + len(keys), target])
-    else:
-        cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [target, base + len(keys)])
 
 
 class _Keys(list):
@@ -983,12 +999,6 @@ class _Ahead:
         self.used = self.committed = False
 
 
-def _autoincrement(cursor, table: str) -> bool:
-    cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s", [table])
-    found = cursor.fetchone()
-    return found is not None and "AUTOINCREMENT" in (found[0] or "").upper()
-
-
 def _ahead_plans(model, batch: _Batch, connection) -> dict | None:
     """``{trigger SQL: plan}`` (``_Ahead.entries`` without the rows) for every insert trigger of ``model``'s table
     that fills an FTS5 table, each worked out from ``batch`` alone: the row's own text columns, read from the
@@ -1003,9 +1013,7 @@ def _ahead_plans(model, batch: _Batch, connection) -> dict | None:
         declared = {row[1]: row[2] for row in cursor.fetchall()}
         for _name, sql, _insert, head, values in insert_triggers(connection, meta.db_table):
             target = _INSERT_TARGET.match(head)["target"]
-            cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s", [target])
-            found = cursor.fetchone()
-            if found is None or not re.search(r"\bUSING\s+fts5\b", found[0] or "", re.IGNORECASE):
+            if not _is_fts5(cursor, target):
                 continue  # not a search index: it runs in the write as before
             columns = head[head.index("(") + 1:head.rindex(")")]
             if sql in batch.triggers:
@@ -1055,7 +1063,7 @@ def index_ahead(model, objs: list, using: str | None = None) -> bool:
         return False
     meta = model._meta
     with connection.cursor() as cursor:
-        if not _autoincrement(cursor, meta.db_table):
+        if "AUTOINCREMENT" not in _table_sql(cursor, meta.db_table).upper():
             return False
     plans = _ahead_plans(model, batch, connection)
     if plans is None:
@@ -1063,15 +1071,7 @@ def index_ahead(model, objs: list, using: str | None = None) -> bool:
     qn = connection.ops.quote_name
     entries = {}
     with transaction.atomic(using=using), connection.cursor() as cursor:
-        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [meta.db_table])
-        found = cursor.fetchone()
-        cursor.execute(f"SELECT max({qn(meta.pk.column)}) FROM {qn(meta.db_table)}")  # noqa: S608 - names from the model
-        (largest,) = cursor.fetchone()
-        base = max(found[0] if found else 0, largest or 0)
-        if found:
-            cursor.execute("UPDATE sqlite_sequence SET seq = %s WHERE name = %s", [base + len(objs), meta.db_table])
-        else:
-            cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [meta.db_table, base + len(objs)])
+        base = _keys_reserved(cursor, meta.db_table, qn(meta.pk.column), len(objs))
         keys = range(base + 1, base + len(objs) + 1)
         for sql, (kind, target, columns, picked) in plans.items():
             with fts5_merges_deferred(cursor, target):

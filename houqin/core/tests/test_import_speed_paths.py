@@ -50,15 +50,20 @@ def _xlsx(school, n, *, bad=False):
 TRIGRAM_COLUMNS = ("student_no", "name", "search_keys")
 
 
-def _trigram_entries(first, last=2 ** 62):
-    """The student trigram index's entries ``(row, column, position, trigram)`` of rows ``first``..``last``: the
-    table is contentless (``search_index.trigram_index``), its index is all it holds."""
+def _index_entries(table, first, last=2 ** 62):
+    """The entries ``(row, column, position, token)`` of rows ``first``..``last`` in the FTS5 index ``table`` (the
+    position None where it keeps none): the tables are contentless (``search_index``), their index is all they hold."""
     with connection.cursor() as cursor:
-        cursor.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.houqin_test_trigrams "
-                       "USING fts5vocab(main, 'org_student_fts', 'instance')")
-        cursor.execute('SELECT doc, col, "offset", term FROM temp.houqin_test_trigrams WHERE doc BETWEEN %s AND %s '
-                       'ORDER BY doc, col, "offset"', [first, last])
+        cursor.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.houqin_test_vocab_{table} "
+                       f"USING fts5vocab(main, '{table}', 'instance')")
+        cursor.execute(f'SELECT doc, col, "offset", term FROM temp.houqin_test_vocab_{table} '  # noqa: S608
+                       'WHERE doc BETWEEN %s AND %s ORDER BY doc, col, "offset", term', [first, last])
         return cursor.fetchall()
+
+
+def _trigram_entries(first, last=2 ** 62):
+    """The student trigram index's entries of rows ``first``..``last`` (``_index_entries``)."""
+    return _index_entries("org_student_fts", first, last)
 
 
 def _trigrams_of(rows):

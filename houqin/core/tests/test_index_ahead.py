@@ -14,6 +14,7 @@ from houqin.core.entities import registry
 from houqin.core.importing import run_import
 from houqin.core.tests.test_import_speed_paths import (
     ROWS,
+    _index_entries,
     _temp_tables,
     _trigram_entries,
     _trigrams_of,
@@ -34,15 +35,10 @@ def _sequence():
 
 
 def _bigram_entries(first, last):
-    """The student bigram index's entries ``(row, column, token)`` of rows ``first``..``last``."""
+    """The student bigram index's entries of rows ``first``..``last`` (``_index_entries``), None without the index."""
     if not search_index.index_exists("default", "org_student_fts_bi"):
         return None
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.houqin_test_bigrams "
-                       "USING fts5vocab(main, 'org_student_fts_bi', 'instance')")
-        cursor.execute("SELECT doc, col, term FROM temp.houqin_test_bigrams WHERE doc BETWEEN %s AND %s "
-                       "ORDER BY doc, col, term", [first, last])
-        return cursor.fetchall()
+    return _index_entries("org_student_fts_bi", first, last)
 
 
 def _bigrams_of(rows):
@@ -63,7 +59,8 @@ def _bigrams_of(rows):
                        f"SELECT {values.replace('new.', 'new_row.')} FROM temp.houqin_test_rows AS new_row")
         cursor.execute("CREATE VIRTUAL TABLE temp.houqin_test_expected_bv "
                        "USING fts5vocab(temp, 'houqin_test_expected_b', 'instance')")
-        cursor.execute("SELECT doc, col, term FROM temp.houqin_test_expected_bv ORDER BY doc, col, term")
+        cursor.execute('SELECT doc, col, "offset", term FROM temp.houqin_test_expected_bv '
+                       'ORDER BY doc, col, "offset", term')
         return cursor.fetchall()
 
 
