@@ -199,12 +199,14 @@ class EntityFilterSet(django_filters.FilterSet):
             if exact:
                 return queryset
         else:
-            from .search_index import count_source
+            from .search_index import IndexedCondition, count_source
 
             # A common term: the rows come from a scan in the list's order; the count may start from the index
-            # (``paging.capped_count``; the page's rows never do).
-            queryset = queryset.filter(cond)
-            queryset.query.houqin_candidates = count_source(self.entity, queryset.db, value, key)
+            # (``paging.capped_count``; the page's rows never do), without the conditions when the index finds
+            # exactly their rows.
+            source = count_source(self.entity, queryset.db, value, key)
+            queryset = queryset.filter(IndexedCondition(cond) if source and source.exact else cond)
+            queryset.query.houqin_candidates = source
             return queryset
         return queryset.filter(cond)
 

@@ -207,9 +207,12 @@ class Asset(Holding):
             models.Index(fields=["school", "status"], name="assets_asset_status"),
             models.Index(fields=["room", "status"], name="assets_asset_room"),
             models.Index(fields=["custodian", "status"], name="assets_asset_custodian"),
-            # (school, category) only: with a third column SQLite (no statistics yet) picked this index for
-            # the plain list too and sorted 100k rows by code (bench/assets.py: 37 → 236 ms).
-            models.Index(fields=["school", "category"], name="assets_asset_category"),
+            # The list's commonest filter, 在用 cards of a category, ends in the list's order: the page's ids are
+            # read in order from this index alone and its capped count never reads a card (100,000 cards: the
+            # count 0.22 → 0.07 ms, page 2 of a 30-card category 128 → 0.003 ms; deep pages no longer walk the
+            # code index). It serves (school, category) lookups too. Made with statistics (migration 0013):
+            # with statistics for the other indexes only, SQLite took it for the plain list and sorted 100k rows.
+            models.Index(fields=["school", "category", "status", "code"], name="assets_asset_cat_status"),
             models.Index(fields=["project"], name="assets_asset_project", condition=Q(project__isnull=False)),
         ]
 

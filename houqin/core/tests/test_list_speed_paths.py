@@ -680,6 +680,35 @@ def test_the_index_is_read_once_per_search_and_a_common_term_not_again(client, p
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the search index is SQLite's")
+def test_a_one_token_search_starts_from_the_index_query_itself(client, personas, school, monkeypatch):
+    """A bigram or a three-character term is one token's entries in the index: the first page's ids are read
+    starting from the index query itself, not from the JSON array of its ids (``search_index._one_token``), and
+    the queryset's own ``pk IN (that query)`` is not tested again. Same rows, same count as the plain search."""
+    from houqin.core import paging, search_index
+    from houqin.org.tests.factories import StudentFactory
+
+    monkeypatch.setattr(views_entity, "PAGE_SIZE", 2)
+    monkeypatch.setattr(paging, "FULL_READ_MAX", 8)
+    StudentFactory.create_batch(5, school=school, name="探针")
+    StudentFactory.create_batch(4, school=school, name="探针甲乙")
+    search_index.forget()
+    client.force_login(personas["logistics_director"])
+    url = reverse("org:student_list")
+    visible = registry[Student].queryset(personas["logistics_director"])
+    for term in ("探针", "针甲乙"):
+        with CaptureQueriesContext(connection) as ctx:
+            page = client.get(url, {"q": term}).context["page"]
+        expected = list(visible.filter(name__contains=term).order_by("name", "pk").values_list("pk", flat=True))
+        assert page.exact and page.paginator.count == len(expected) and len(expected) in (9, 4)
+        assert [o.pk for o in page.object_list] == expected[:2]
+        started = [q["sql"] for q in ctx.captured_queries if "houqin_candidates" in q["sql"]]
+        assert started and all("json_each" not in sql and sql.count(" MATCH ") == 1 for sql in started), started
+    page4 = client.get(url, {"q": "探针", "page": 4}).context["page"]
+    assert [o.pk for o in page4.object_list] == list(
+        visible.filter(name__contains="探针").order_by("name", "pk").values_list("pk", flat=True))[6:8]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the search index is SQLite's")
 def test_a_common_term_is_counted_from_the_index_and_finds_what_the_scan_finds(client, personas, school,
                                                                                monkeypatch):
     from houqin.core import paging, search_index
@@ -705,6 +734,8 @@ def test_a_common_term_is_counted_from_the_index_and_finds_what_the_scan_finds(c
     client.get(url, {"q": "常见探针"})  # the index finds the term common: a scan from now on
     n, exact, counts = count({"q": "常见探针"})
     assert (n, exact) == (3, False) and len(counts) == 1 and "houqin_candidates" in counts[0]
+    # The index finds exactly the rows of an exact term (汉字): the count does not test them with LIKE again.
+    assert "LIKE" not in counts[0] and "houqin:indexed" not in counts[0]
     n, exact, counts = count({"q": "常见探针", "status": "suspended"})
     assert (n, exact, counts) == (2, True, [])  # fewer than a page and one: counted by its ids
     monkeypatch.setattr(paging, "count_cap", lambda: 100)
@@ -728,6 +759,17 @@ def test_a_common_term_is_counted_from_the_index_and_finds_what_the_scan_finds(c
     assert paging._from_candidates(either, sql, params) == (sql, params)
     assert paging.capped_count(either, 100) == 9
     assert paging.capped_count(qs.exclude(status="suspended"), 100) == 5
+    # A term the index may find more rows for than LIKE (``exact_parts``: k folds like the Kelvin sign): the
+    # count still tests its rows with LIKE, and finds what the scan finds.
+    StudentFactory.create_batch(3, school=school, name="Kk探针")
+    StudentFactory.create(school=school, name="\u212ak探针")  # KELVIN SIGN k: the index folds it to k, LIKE does not
+    client.get(url, {"q": "kk探针"})
+    monkeypatch.setattr(paging, "count_cap", lambda: 2)
+    n, exact, counts = count({"q": "kk探针"})
+    assert (n, exact) == (2, False) and len(counts) == 1 and "houqin_candidates" in counts[0]
+    assert "LIKE" in counts[0] and "houqin:indexed" not in counts[0]
+    monkeypatch.setattr(paging, "count_cap", lambda: 100)
+    assert count({"q": "kk探针"})[:2] == (3, True)
     # Not known as common, or one character: no source.
     assert search_index.count_source(registry[Student], "default", "别的名字", None) is None
     assert search_index.count_source(registry[Student], "default", "常", None) is None
@@ -1024,22 +1066,28 @@ def test_a_candidate_test_is_dropped_only_for_the_very_candidates_started_from()
     from houqin.core.paging import _candidate_test_dropped
 
     pk = '"t"."id"'
-    test = f"{pk} IN (SELECT value FROM json_each(%s))"
+    ids_sql = "SELECT value FROM json_each(%s)"
+    test = f"{pk} IN ({ids_sql})"
     where = f'("t"."school_id" = %s AND {test}) ORDER BY "t"."code" ASC LIMIT 51'
-    assert _candidate_test_dropped(where, (7, "[1,2]"), pk, "[1,2]") == (
+    assert _candidate_test_dropped(where, (7, "[1,2]"), pk, ids_sql, ("[1,2]",)) == (
         '("t"."school_id" = %s AND 1) ORDER BY "t"."code" ASC LIMIT 51', (7,))
     # Under OR and NOT alike (true for every joined row), each occurrence; other ids are kept.
     where = f'(NOT ({test}) OR ("t"."name" LIKE %s AND {test} AND {test}))'
-    assert _candidate_test_dropped(where, ("[1]", "%a%", "[9]", "[1]"), pk, "[1]") == (
+    assert _candidate_test_dropped(where, ("[1]", "%a%", "[9]", "[1]"), pk, ids_sql, ("[1]",)) == (
         f'(NOT (1) OR ("t"."name" LIKE %s AND {test} AND 1))', ("%a%", "[9]"))
     # Another table's key, no test, or parameters that do not line up with the placeholders: unchanged.
-    assert _candidate_test_dropped(where.replace('"t"', '"u"'), ("[1]", "%a%", "[9]", "[1]"), pk, "[1]")[1] == (
+    assert _candidate_test_dropped(where.replace('"t"', '"u"'), ("[1]", "%a%", "[9]", "[1]"), pk, ids_sql, ("[1]",))[1] == (
         "[1]", "%a%", "[9]", "[1]")
-    assert _candidate_test_dropped('"t"."x" = %s', (1,), pk, "[1]") == ('"t"."x" = %s', (1,))
-    assert _candidate_test_dropped(f"{test} AND %s", ("[1]",), pk, "[1]") == (f"{test} AND %s", ("[1]",))
+    assert _candidate_test_dropped('"t"."x" = %s', (1,), pk, ids_sql, ("[1]",)) == ('"t"."x" = %s', (1,))
+    assert _candidate_test_dropped(f"{test} AND %s", ("[1]",), pk, ids_sql, ("[1]",)) == (f"{test} AND %s", ("[1]",))
     # A literal percent sign (%%s) is no placeholder.
     where = f"\"t\".\"name\" LIKE '%%s' AND {test}"
-    assert _candidate_test_dropped(where, ("[1]",), pk, "[1]") == ("\"t\".\"name\" LIKE '%%s' AND 1", ())
+    assert _candidate_test_dropped(where, ("[1]",), pk, ids_sql, ("[1]",)) == ("\"t\".\"name\" LIKE '%%s' AND 1", ())
+    # The index query itself as the candidates (one token: ``search_index._one_token``): its term is the parameter.
+    fts = 'SELECT rowid FROM "f" WHERE "f" MATCH \'{name} : "\' || hex(lower(%s)) || \'"\''
+    where = f'("t"."school_id" = %s AND {pk} IN ({fts}))'
+    assert _candidate_test_dropped(where, (7, "钢琴"), pk, fts, ("钢琴",)) == ('("t"."school_id" = %s AND 1)', (7,))
+    assert _candidate_test_dropped(where, (7, "空调"), pk, fts, ("钢琴",)) == (where, (7, "空调"))
 
 
 def test_status_badges_are_built_once_per_status_in_the_request_s_language(client, personas, school):

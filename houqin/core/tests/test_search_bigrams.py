@@ -184,7 +184,13 @@ def test_a_term_found_in_a_large_share_of_the_table_searches_as_before(school, m
     pks, sql = _found(entity, base, "张2", index=True)  # 张2伟, 张20伟 … 张29伟: 11
     assert len(pks) == 11
     pks, sql = _found(entity, base, "5伟", index=True)  # 张5伟, 张15伟, 张25伟: 3
-    assert "MATCH" in sql and "json_each" in sql.splitlines()[-1] and len(pks) == 3  # the index's ids
+    # The index's candidates; one bigram is one token's entries, read again as the index query itself
+    # (search_index._one_token), not as the JSON array of its ids.
+    assert "_bi\" MATCH" in sql.splitlines()[-1] and "json_each" not in sql.splitlines()[-1] and len(pks) == 3
+    pks, sql = _found(entity, base, "张5伟", index=True)  # a trigram term of three characters: one token too
+    assert "MATCH" in sql.splitlines()[-1] and "json_each" not in sql.splitlines()[-1] and len(pks) == 1
+    pks, sql = _found(entity, base, "BG005", index=True)  # three trigrams: their ids as a JSON array
+    assert "json_each" in sql.splitlines()[-1] and len(pks) == 1
 
 
 def test_other_databases_search_as_before(school):
