@@ -180,7 +180,8 @@ WSGI_APPLICATION = "houqin.wsgi.application"
 
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "BACKEND": "houqin.core.templating.DjangoTemplates",  # frees each page's context at once (templating.py)
+        "NAME": "django",  # the alias Django's own backend has
         "DIRS": [BASE_DIR / "houqin" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
