@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import copy
 import datetime
+import json
+import weakref
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import InvalidPage
+from django.db import connections
 from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -112,7 +115,7 @@ class EntitySerializer(serializers.ModelSerializer):
         return data
 
 
-_PLAIN_OUTPUT = (serializers.CharField, serializers.IntegerField, serializers.BooleanField, serializers.DateField,
+_PLAIN_OUTPUT = (serializers.CharField, serializers.IntegerField, serializers.BigIntegerField, serializers.BooleanField, serializers.DateField,
                  serializers.DateTimeField, serializers.DecimalField, serializers.ChoiceField, serializers.FloatField,
                  serializers.EmailField, serializers.URLField, serializers.SlugField)
 
@@ -121,6 +124,17 @@ def _reader(field, model):
     """A function of the row giving what DRF's ``get_attribute`` + ``to_representation`` give for a field
     that reads one column of the row itself (a model field, or a foreign key shown as its id); None for
     any other field, which takes DRF's way. ~1.5 µs a field less: 34 fields × 50 rows of the card list."""
+    found = _representer(field, model)
+    if found is None:
+        return None
+    attname, represent = found
+    return lambda obj: represent(getattr(obj, attname))
+
+
+def _representer(field, model):
+    """(attname, a function of that column's value giving DRF's representation of the field) for a field that
+    reads one column of the row itself; None for any other field. The value is the model's (a loaded row's
+    attribute, or the database's value through Django's converters: ``RawPlan``)."""
     attrs = field.source_attrs
     if len(attrs) != 1 or type(field) not in (*_PLAIN_OUTPUT, serializers.PrimaryKeyRelatedField):
         return None
@@ -133,31 +147,48 @@ def _reader(field, model):
     if isinstance(field, serializers.PrimaryKeyRelatedField):
         if field.pk_field is not None or not model_field.many_to_one:
             return None
-        attname = model_field.attname
-        return lambda obj: getattr(obj, attname)  # the id, as DRF's PKOnlyObject gives it (None: None)
+        return model_field.attname, _same  # the id, as DRF's PKOnlyObject gives it (None: None)
     if model_field.is_relation:
         return None
-    name, represent = model_field.attname, field.to_representation
+    represent = field.to_representation
     if type(field) is serializers.DateTimeField:
-        return _datetime_reader(field, name)
+        return model_field.attname, _datetime_representer(field)
     if type(field) is serializers.CharField:
-        return lambda obj: None if (v := getattr(obj, name)) is None else v if type(v) is str else represent(v)
-    return lambda obj: None if (v := getattr(obj, name)) is None else represent(v)
+        return model_field.attname, lambda v: None if v is None else v if type(v) is str else represent(v)
+    return model_field.attname, lambda v: None if v is None else represent(v)
 
 
-def _datetime_reader(field, name):
+def _same(value):
+    return value
+
+
+def _returned_as_is(field, model) -> type | None:
+    """The type of value DRF's representation of ``field`` gives back unchanged (None: no such type): a text
+    of a text field or of a choice field whose choices are texts, a whole number of a number or id field."""
+    if type(field) is serializers.CharField:
+        return str
+    if type(field) is serializers.ChoiceField:
+        return str if all(type(k) is str for k in field.choices) else None
+    if type(field) is serializers.IntegerField or isinstance(field, serializers.PrimaryKeyRelatedField):
+        return int
+    if type(field) is serializers.BigIntegerField and not getattr(
+            field, "coerce_to_string", api_settings.COERCE_BIGINT_TO_STRING):
+        return int
+    return None
+
+
+def _datetime_representer(field):
     """DRF's ``DateTimeField.to_representation`` of an aware datetime in ISO 8601 (what a row of a project with
     ``USE_TZ`` holds), without its per-value settings look-ups: the current time zone (read once, when the
     serializer's plan is made), then ``isoformat``, "Z" for UTC. Anything else (naive, a field time zone or format) takes DRF's way."""
     represent = field.to_representation
     iso = getattr(field, "format", api_settings.DATETIME_FORMAT)
     if not settings.USE_TZ or hasattr(field, "timezone") or iso is None or iso.lower() != ISO_8601:
-        return lambda obj: None if (v := getattr(obj, name)) is None else represent(v)
+        return lambda value: None if value is None else represent(value)
 
     zone = timezone.get_current_timezone()  # the plan is made per serializer, i.e. per request (to_representation)
 
-    def read(obj):
-        value = getattr(obj, name)
+    def read(value):
         if type(value) is not datetime.datetime or value.tzinfo is None:
             return None if value is None else represent(value)
         try:
@@ -167,6 +198,155 @@ def _datetime_reader(field, name):
         return text[:-6] + "Z" if text.endswith("+00:00") else text
 
     return read
+
+
+class RawPlan:
+    """An API list's page written from the database's values, with no model instance in between.
+
+    A card list page built 50 model instances of 36 fields each (Django's converters on every value on the
+    way in) only for the serializer to read the same 36 values back out: 1.5 ms for the rows and 1.2 ms for
+    the serializer of the 2.9 ms the filtered card list spent in-process at 100,000 cards. Here each column
+    goes once from the database through Django's own converters for its field to DRF's representation of it
+    (``_representer``, the functions the serializer uses for a loaded row), in the serializer's field order.
+
+    Taken only for a serializer whose every output field reads one column of the row, but for ``label``
+    (``EntitySerializer.get_label``: the record's ``__str__``, made from the model's ``str_fields`` on a
+    record loaded with just those). Any other field — a method, a nested or dotted source, a value the
+    entity computes per user — takes DRF's way with model instances (``EntityViewSet.raw_plan``).
+    """
+
+    def __init__(self, model, steps: list, names: list, label_names: list):
+        self.model = model
+        self.steps = steps  # (output name, column index or None for the label, representer, type shown as is)
+        self.names = names  # the attnames read, the primary key first
+        self.label_names = label_names
+        self.label_at = [names.index(n) for n in label_names]
+        self._by_connection = weakref.WeakKeyDictionary()  # connection → (writers, SQLite statement or None)
+
+    @classmethod
+    def of(cls, serializer_class) -> RawPlan | None:
+        """The plan of ``serializer_class`` in the current time zone (kept per class and zone), or None."""
+        zone = str(timezone.get_current_timezone()) if settings.USE_TZ else ""
+        plans = serializer_class.__dict__.get("_houqin_raw_plans")
+        if plans is None:
+            plans = {}
+            serializer_class._houqin_raw_plans = plans
+        if zone not in plans:
+            plans[zone] = cls._make(serializer_class)
+        return plans[zone]
+
+    @classmethod
+    def _make(cls, serializer_class) -> RawPlan | None:
+        from .entities import str_fields
+
+        if not issubclass(serializer_class, EntitySerializer):
+            return None
+        entity = serializer_class.entity
+        model = serializer_class.Meta.model
+        if (entity is None or entity.computed_api_fields() or serializer_class.to_representation
+                is not EntitySerializer.to_representation):
+            return None
+        serializer = serializer_class(context={})
+        pk = model._meta.pk.attname
+        names, steps, label_names = [pk], [], []
+        for field in serializer._readable_fields:
+            if (field.field_name == "label" and type(field) is serializers.SerializerMethodField
+                    and field.method_name == "get_label" and serializer_class.get_label is EntitySerializer.get_label):
+                label_names = list(str_fields(model) or ())
+                if not label_names:
+                    return None
+                steps.append((field.field_name, None, None, None))
+                continue
+            found = _representer(field, model)
+            if found is None:
+                return None
+            attname, represent = found
+            if attname not in names:
+                names.append(attname)
+            steps.append((field.field_name, names.index(attname), represent, _returned_as_is(field, model)))
+        for name in label_names:
+            if name not in names:
+                names.append(name)
+        return cls(model, steps, names, label_names)
+
+    def _for(self, connection, db: str):
+        """(writers, SQLite statement) for ``connection``: each step's representer composed with Django's
+        converters of its column (they belong to the connection), and the statement reading rows by keys."""
+        found = self._by_connection.get(connection)
+        if found is not None:
+            return found
+        from .paging import _KEYS_MARK, _json_keys
+        from .search_index import _has_json_each
+
+        sqlite = connection.vendor == "sqlite" and _has_json_each(db)
+        keys = _json_keys(_KEYS_MARK) if sqlite else [0]
+        probe = self.model._base_manager.using(db).filter(pk__in=keys).values_list(*self.names)
+        compiler = probe.query.get_compiler(using=db)
+        sql, params = compiler.as_sql()
+        columns = [col for col, _sql, _alias in compiler.select]
+        if len(columns) != len(self.names):  # pragma: no cover - values_list selects exactly the names given
+            raise RuntimeError("RawPlan: unexpected select")
+        converters = compiler.get_converters(columns)
+
+        def converted(i, represent):
+            convert = converters.get(i)
+            if convert is None:
+                return represent
+            functions, expression = convert
+            if len(functions) == 1:
+                only = functions[0]
+                return lambda value: represent(only(value, expression, connection))
+
+            def run(value):
+                for f in functions:
+                    value = f(value, expression, connection)
+                return represent(value)
+            return run
+
+        writers = []
+        for name, i, represent, same in self.steps:
+            if i is None:  # the label, made first and kept after the row's columns
+                writers.append((name, len(self.names), _same, str))
+            elif i in converters:
+                writers.append((name, i, converted(i, represent), None))
+            else:
+                writers.append((name, i, represent, same))
+        label = [converted(i, _same) for i in self.label_at]
+        statement = None
+        if sqlite:
+            at = [i for i, p in enumerate(params) if p == _KEYS_MARK]
+            if len(at) == 1:
+                statement = (sql, list(params), at[0])
+        found = self._by_connection[connection] = ((writers, label), statement)
+        return found
+
+    def fetch(self, ids: list, db: str) -> list:
+        """(key, output dict) of the rows ``ids`` (any order; ``DeferredJoin._rows`` puts them in the page's)."""
+        connection = connections[db]
+        (writers, label), statement = self._for(connection, db)
+        if statement is not None and all(type(i) is int for i in ids):
+            sql, params, at = statement
+            params = list(params)
+            params[at] = json.dumps(ids)
+        else:
+            qs = self.model._base_manager.using(db).filter(pk__in=ids).values_list(*self.names)
+            sql, params = qs.query.get_compiler(using=db).as_sql()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        model, label_names, label_at = self.model, self.label_names, self.label_at
+        out = []
+        for row in rows:
+            if label_names:
+                values = [convert(row[j]) for convert, j in zip(label, label_at, strict=True)]
+                row = (*row, str(model.from_db(db, label_names, values)))
+            data = {}
+            for name, i, write, same in writers:
+                value = row[i]
+                # A value of the type its column gives back as it is (a text, an id) is its own representation.
+                data[name] = value if value is None or type(value) is same else write(value)
+            out.append((row[0], data))
+        return out
 
 
 def build_serializer(entity):
@@ -234,7 +414,9 @@ class EntityPagination(PageNumberPagination):
         number = request.query_params.get(self.page_query_param) or 1
         wanted = 10**7 if number in self.last_page_strings else number
         cap = COUNT_ALL if request.query_params.get("count") == "all" else None
-        paginator = BoundedPaginator(DeferredJoin(queryset), page_size, wanted_page=wanted, cap=cap)
+        plan = getattr(view, "raw_plan", None)
+        fetch = plan.fetch if plan is not None else None
+        paginator = BoundedPaginator(DeferredJoin(queryset, fetch=fetch), page_size, wanted_page=wanted, cap=cap)
         if number in self.last_page_strings:
             number = paginator.num_pages
         try:
@@ -318,6 +500,27 @@ class EntityViewSet(viewsets.ModelViewSet):
         if self.action == "list" and set(self.request.query_params) <= PAGING_PARAMS:
             return queryset
         return super().filter_queryset(queryset)
+
+    raw_plan: RawPlan | None = None
+
+    def list(self, request, *args, **kwargs):
+        """DRF's list; a page whose output reads only the rows' own columns is written from the database's
+        values (``RawPlan``), without model instances."""
+        queryset = self.filter_queryset(self.get_queryset())
+        self.raw_plan = self._raw_plan(queryset)
+        page = self.paginate_queryset(queryset)
+        if page is None:
+            return Response(self.get_serializer(queryset, many=True).data)
+        if self.raw_plan is not None:
+            return self.get_paginated_response(page)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def _raw_plan(self, queryset) -> RawPlan | None:
+        query = queryset.query
+        if (self.action != "list" or not self._output_needs_no_joins() or query.annotations or query.extra
+                or query.distinct or queryset._prefetch_related_lookups):
+            return None
+        return RawPlan.of(self.get_serializer_class())
 
     def _output_needs_no_joins(self) -> bool:
         """Whether the list's output reads no related record: related records appear as their ids (read

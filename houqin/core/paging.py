@@ -55,8 +55,9 @@ class DeferredJoin:
     the joined rows.
     """
 
-    def __init__(self, queryset):
+    def __init__(self, queryset, fetch=None):
         self.queryset = queryset
+        self.fetch = fetch  # ``fetch(ids, db)`` → (key, row) pairs: the rows read another way (``api.RawPlan``)
         self._first: list | None = None
         self._first_sql: tuple | None = None
 
@@ -164,6 +165,9 @@ class DeferredJoin:
     def _rows(self, ids: list) -> list:
         if not ids:
             return []
+        if self.fetch is not None:
+            found = dict(self.fetch(ids, self.queryset.db))
+            return [found[i] for i in ids if i in found]
         found = {o.pk: o for o in precompiled(self._by_pk, ids, self.queryset.db)}
         return [found[i] for i in ids if i in found]
 
