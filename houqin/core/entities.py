@@ -25,8 +25,8 @@ from django import forms
 from django.db import models
 from django.utils import formats, timezone
 from django.utils.text import capfirst
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from . import crud
 from .permissions import perm_name, scope
@@ -68,9 +68,9 @@ class Related:
     limit: int = 50
 
 
-@dataclass
+@dataclass(frozen=True)
 class Column:
-    """One column of a list: header, how to sort it, whether numbers align right."""
+    """One column of a list: header, how to sort it, whether numbers align right (shared: ``Entity.column``)."""
 
     name: str
     header: str
@@ -296,6 +296,20 @@ class Entity:
         return found
 
     def column(self, name: str) -> Column:
+        """The column ``name`` in the current language, made once per entity and language once the app registry
+        is ready (a list page asks for each of its ~36 available columns on every request)."""
+        made = self.__dict__.get("_columns")
+        if made is None:
+            made = self.__dict__["_columns"] = {}
+        key = (name, get_language())
+        found = made.get(key)
+        if found is None:
+            found = self._make_column(name)
+            if self.meta.apps.ready:
+                made[key] = found
+        return found
+
+    def _make_column(self, name: str) -> Column:
         f = self.field(name)
         header = self.header(name)
         if f is None:
