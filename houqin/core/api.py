@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import functools
 import json
 import weakref
 
@@ -211,12 +212,16 @@ class RawPlan:
 
     Taken only for a serializer whose every output field reads one column of the row, but for ``label``
     (``EntitySerializer.get_label``: the record's ``__str__``, made from the model's ``str_fields`` on a
-    record loaded with just those). Any other field — a method, a nested or dotted source, a value the
-    entity computes per user — takes DRF's way with model instances (``EntityViewSet.raw_plan``).
+    record loaded with just those) and the values the entity computes per user from columns it names
+    (``Entity.api_reads``: a student's identity number, masked or not), given a record loaded with those.
+    Any other field — a method, a nested or dotted source, a computed value not so declared — takes DRF's
+    way with model instances (``EntityViewSet._raw_plan``).
     """
 
-    def __init__(self, model, steps: list, names: list, label_names: list):
-        self.model = model
+    def __init__(self, entity, steps: list, names: list, label_names: list, computed: list | None = None):
+        self.entity = entity
+        self.model = entity.model
+        self.computed = [(name, reads, [names.index(n) for n in reads]) for name, reads in (computed or [])]
         self.steps = steps  # (output name, column index or None for the label, representer, type shown as is)
         self.names = names  # the attnames read, the primary key first
         self.label_names = label_names
@@ -243,9 +248,15 @@ class RawPlan:
             return None
         entity = serializer_class.entity
         model = serializer_class.Meta.model
-        if (entity is None or entity.computed_api_fields() or serializer_class.to_representation
-                is not EntitySerializer.to_representation):
+        if entity is None or serializer_class.to_representation is not EntitySerializer.to_representation:
             return None
+        computed = []
+        own = {f.attname for f in model._meta.concrete_fields}
+        for name in entity.computed_api_fields():
+            reads = entity.api_reads.get(name)
+            if not reads or not set(reads) <= own:
+                return None
+            computed.append((name, tuple(reads)))
         serializer = serializer_class(context={})
         pk = model._meta.pk.attname
         names, steps, label_names = [pk], [], []
@@ -264,10 +275,10 @@ class RawPlan:
             if attname not in names:
                 names.append(attname)
             steps.append((field.field_name, names.index(attname), represent, _returned_as_is(field, model)))
-        for name in label_names:
+        for name in label_names + [n for _name, reads in computed for n in reads]:
             if name not in names:
                 names.append(name)
-        return cls(model, steps, names, label_names)
+        return cls(entity, steps, names, label_names, computed)
 
     def _for(self, connection, db: str):
         """(writers, SQLite statement) for ``connection``: each step's representer composed with Django's
@@ -311,7 +322,7 @@ class RawPlan:
                 writers.append((name, i, converted(i, represent), None))
             else:
                 writers.append((name, i, represent, same))
-        label = [converted(i, _same) for i in self.label_at]
+        label = {i: converted(i, _same) for i in {*self.label_at, *(i for _n, _r, at in self.computed for i in at)}}
         statement = None
         if sqlite:
             at = [i for i, p in enumerate(params) if p == _KEYS_MARK]
@@ -320,8 +331,9 @@ class RawPlan:
         found = self._by_connection[connection] = ((writers, label), statement)
         return found
 
-    def fetch(self, ids: list, db: str) -> list:
-        """(key, output dict) of the rows ``ids`` (any order; ``DeferredJoin._rows`` puts them in the page's)."""
+    def fetch(self, ids: list, db: str, user=None) -> list:
+        """(key, output dict) of the rows ``ids`` (any order; ``DeferredJoin._rows`` puts them in the page's), the
+        computed values for ``user``."""
         connection = connections[db]
         (writers, label), statement = self._for(connection, db)
         if statement is not None and all(type(i) is int for i in ids):
@@ -334,17 +346,19 @@ class RawPlan:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        model, label_names, label_at = self.model, self.label_names, self.label_at
+        model, label_names, label_at, computed = self.model, self.label_names, self.label_at, self.computed
+        value = self.entity.value if computed else None
         out = []
         for row in rows:
             if label_names:
-                values = [convert(row[j]) for convert, j in zip(label, label_at, strict=True)]
-                row = (*row, str(model.from_db(db, label_names, values)))
+                row = (*row, str(model.from_db(db, label_names, [label[j](row[j]) for j in label_at])))
             data = {}
             for name, i, write, same in writers:
-                value = row[i]
+                v = row[i]
                 # A value of the type its column gives back as it is (a text, an id) is its own representation.
-                data[name] = value if value is None or type(value) is same else write(value)
+                data[name] = v if v is None or type(v) is same else write(v)
+            for name, reads, at in computed:  # as EntitySerializer.to_representation: after the fields
+                data[name] = value(model.from_db(db, reads, [label[j](row[j]) for j in at]), name, user)
             out.append((row[0], data))
         return out
 
@@ -415,7 +429,7 @@ class EntityPagination(PageNumberPagination):
         wanted = 10**7 if number in self.last_page_strings else number
         cap = COUNT_ALL if request.query_params.get("count") == "all" else None
         plan = getattr(view, "raw_plan", None)
-        fetch = plan.fetch if plan is not None else None
+        fetch = None if plan is None else functools.partial(plan.fetch, user=request.user) if plan.computed else plan.fetch
         paginator = BoundedPaginator(DeferredJoin(queryset, fetch=fetch), page_size, wanted_page=wanted, cap=cap)
         if number in self.last_page_strings:
             number = paginator.num_pages
@@ -517,10 +531,12 @@ class EntityViewSet(viewsets.ModelViewSet):
 
     def _raw_plan(self, queryset) -> RawPlan | None:
         query = queryset.query
-        if (self.action != "list" or not self._output_needs_no_joins() or query.annotations or query.extra
-                or query.distinct or queryset._prefetch_related_lookups):
+        if (self.action != "list" or query.annotations or query.extra or query.distinct
+                or queryset._prefetch_related_lookups
+                or type(self).get_serializer_class is not EntityViewSet.get_serializer_class):
             return None
-        return RawPlan.of(self.get_serializer_class())
+        serializer_class = self.get_serializer_class()
+        return RawPlan.of(serializer_class) if serializer_class is self.entity.serializer_class else None
 
     def _output_needs_no_joins(self) -> bool:
         """Whether the list's output reads no related record: related records appear as their ids (read

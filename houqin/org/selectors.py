@@ -52,21 +52,23 @@ def class_row_rule(qs: QuerySet, user, action: str) -> QuerySet:
 
 
 def can_see_identity(user, student: Student) -> bool:
-    """Full identity numbers: 会计, and a 班主任 for their own class; everyone else sees a mask."""
-    reads_all, head_teacher = _identity_rule(user)
-    return reads_all or (head_teacher is not None and student.school_class.head_teacher_id == head_teacher)
+    """Full identity numbers: 会计, and a 班主任 for their own class; everyone else sees a mask. Reads the student's
+    own row only (its class's id), so an API page written from the database's values can ask it (``api.RawPlan``)."""
+    reads_all, own_classes = _identity_rule(user)
+    return reads_all or student.school_class_id in own_classes
 
 
-def _identity_rule(user) -> tuple[bool, int | None]:
-    """(reads every number, the staff id of a 班主任 reading their own classes' or None), once per user object
-    as its roles are (``User._rights``): a list of 50 students asked the user's staff record 50 times."""
+def _identity_rule(user) -> tuple[bool, frozenset]:
+    """(reads every number, the ids of the classes whose 班主任 the user is), once per user object as its roles are
+    (``User._rights``): a list of 50 students asked the user's staff record 50 times."""
     rule = user.__dict__.get("_houqin_identity_rule")
     if rule is None:
         if user.has_role(*roles.IDENTITY_READERS):
-            rule = (True, None)
+            rule = (True, frozenset())
         else:
             staff = _staff(user) if user.has_role("class_teacher") else None
-            rule = (False, staff.pk if staff is not None else None)
+            own = SchoolClass.objects.filter(head_teacher=staff).values_list("pk", flat=True) if staff else ()
+            rule = (False, frozenset(own))
         user.__dict__["_houqin_identity_rule"] = rule
     return rule
 

@@ -137,3 +137,27 @@ def test_identity_rule_per_student_with_the_users_rule_worked_out_once(personas,
     director = personas["logistics_director"]
     assert selectors.can_see_identity(director, own) is False
     assert selectors.identity_display(director, own) == mask_identity_number(own.id_number)
+
+
+def test_the_api_list_masks_identity_numbers_per_role_from_the_rows_values(client, personas, own_and_other):
+    """The student API list is written from the database's values (api.RawPlan, Entity.api_reads): the 会计 reads
+    every number, a 班主任 their own class's and a mask for others', the director masks only, a class teacher's
+    list holds only their class — each row as the record serialized whole would show it."""
+    from houqin.core.api import RawPlan
+    from houqin.org.entities import StudentEntity
+
+    assert RawPlan.of(StudentEntity.serializer_class) is not None
+    own, other = own_and_other
+    cases = [("accountant", own, own.id_number), ("accountant", other, other.id_number),
+             ("class_teacher", own, own.id_number),
+             ("logistics_director", own, mask_identity_number(own.id_number)),
+             ("logistics_director", other, mask_identity_number(other.id_number))]
+    for role, student, expected in cases:
+        client.force_login(personas[role])
+        rows = client.get("/api/org/students/", {"q": student.student_no}).json()["results"]
+        row = next(r for r in rows if r["id"] == student.pk)
+        assert row["id_number"] == expected, (role, student)
+        assert row == client.get(f"/api/org/students/{student.pk}/").json(), role
+    client.force_login(personas["class_teacher"])
+    assert not [r for r in client.get("/api/org/students/", {"q": other.student_no}).json()["results"]
+                if r["id"] == other.pk]
