@@ -50,7 +50,9 @@ def school_queryset(model):
             if len(built) > 10_000:
                 built.clear()
             built[key] = qs
-        return qs.all()  # a fresh clone: the kept one is never evaluated, so it holds no rows
+        fresh = qs.all()  # a fresh clone: the kept one is never evaluated, so it holds no rows
+        fresh.houqin_choice = (key, light)  # how SchoolChoiceField reads one choice without compiling the query
+        return fresh
 
     _qs.fresh = True  # each call gives a new queryset (``_set_queryset`` need not clone it again)
     return _qs
@@ -89,6 +91,44 @@ def _set_queryset(field, filter_) -> None:
         qs = qs.all()
     field._queryset = qs
     field.widget.choices = field.choices
+
+
+class SchoolChoiceField(django_filters.fields.ModelChoiceField):
+    """A related-record filter's field: the chosen record read by the statement compiled once for its model
+    (``paging.precompiled``) and checked against the user's school in Python, when its queryset is
+    ``school_queryset``'s; any other queryset or value is looked up as Django does. The form's
+    ``queryset.get(pk=…)`` compiled its query anew on every request: ~0.2 ms of a filtered list."""
+
+    def to_python(self, value):
+        choice = getattr(self.queryset, "houqin_choice", None)
+        if (choice is None or self.to_field_name or self.null_label is not None
+                or not (type(value) is str and value.isascii() and value.isdigit() and len(value) <= 18)):
+            return super().to_python(value)
+        from .paging import precompiled
+
+        key, light = choice
+        qs = self.queryset
+        model, db = qs.model, qs.db
+        if key == "none":
+            found = None
+        else:
+            reads = None if light is None else (*light, "school_id") if key != "all" else light
+
+            def by_keys(keys):
+                rows = model._default_manager.using(db).filter(pk__in=keys)
+                return rows if reads is None else rows.only(*reads)
+
+            found = next(iter(precompiled(by_keys, [int(value)], db)), None)
+            if found is not None and key != "all" and found.school_id != key:
+                found = None
+        if found is None:
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice",
+                                        params={"value": value})
+        return found
+
+
+class SchoolChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = SchoolChoiceField
 
 
 class KeyFilter(django_filters.NumberFilter):
@@ -239,7 +279,7 @@ def build_filterset(entity):
         if f.is_relation:
             model = f.related_model
             field_name = name if not f.many_to_many else name
-            attrs[name] = django_filters.ModelChoiceFilter(
+            attrs[name] = SchoolChoiceFilter(
                 field_name=field_name, queryset=school_queryset(model), label=label,
                 widget=LazySelect(model=model, label_for=lambda pk, m=model: m._default_manager.filter(pk=pk).first()),
             )

@@ -441,6 +441,7 @@ class Entity:
                 def link(obj):
                     pk = getattr(obj, attname)
                     return url_for(pk) if pk is not None else None
+                link.houqin_key = attname  # its value for a row is a function of this column's key alone
         if own is not None:
             default = link
 
@@ -459,6 +460,8 @@ class Entity:
             def related(obj):
                 value = getattr(obj, name)
                 return "" if value is None else str(value)  # format_value of a str is the str itself
+            if f.many_to_one:
+                related.houqin_key = f.attname  # the same related record's key, the same text
             return related
         attname = f.attname
         if isinstance(f, models.CharField | models.TextField) and not f.choices:

@@ -277,7 +277,19 @@ def _cell_function(entity, column, user):
         if url:
             return f'{td}<a href="{_esc(url)}">{_esc(text or "—")}</a></td>'
         return f"{td}{_esc(text)}</td>"
-    return linked
+
+    key = getattr(link, "houqin_key", None)
+    if key is None or getattr(display, "houqin_key", None) != key:
+        return linked
+    by_key: dict = {}  # a related record's cell (a room, a person), built once per page
+
+    def linked_by_key(obj):
+        k = getattr(obj, key)
+        html_ = by_key.get(k)
+        if html_ is None:
+            html_ = by_key[k] = linked(obj)
+        return html_
+    return linked_by_key
 
 
 def header_html(path: str, columns, sort: str, query_without_sort: str) -> str:

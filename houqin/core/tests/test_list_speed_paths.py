@@ -1185,3 +1185,57 @@ def test_the_card_api_list_builds_no_model_instance(client, personas, school, mo
     assert row["label"] == str(Asset.objects.get(pk=card.pk))
     assert row["custodian"] is None and row["original_value"] == "1234.50"
     assert row["created_at"].endswith("+08:00")
+
+
+def test_a_related_record_filter_reads_its_choice_by_the_compiled_statement_and_keeps_to_the_school(client, personas, school):
+    """builders.SchoolChoiceField: the chosen record is read by the statement compiled once for its model (keys as
+    JSON) and must belong to the user's school; another school's record, a missing one and a value that is no key
+    are each refused next to the filter as before, and the list is not filtered by them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from houqin.org.models import Room, School
+
+    own = Room.objects.filter(school=school).first()
+    other_school = School.objects.create(name="另一所学校", code="9999998")
+    foreign = Room.objects.create(school=other_school, code="Y101", name="外校教室")
+    client.force_login(personas["logistics_director"])
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse("assets:asset_list"), {"room": own.pk})
+    assert response.status_code == 200
+    reads = [q["sql"] for q in ctx.captured_queries if 'FROM "org_room"' in q["sql"] and "json_each" in q["sql"]]
+    assert len(reads) == 1, [q["sql"] for q in ctx.captured_queries]
+    form = response.context["filterset"].form
+    assert form.is_valid() and form.cleaned_data["room"] == own
+    for bad in (foreign.pk, 10**9, "abc", "1.5", "-3", "9" * 30):
+        response = client.get(reverse("assets:asset_list"), {"room": bad})
+        assert response.status_code == 200, bad
+        form = response.context["filterset"].form
+        assert not form.is_valid() and "room" in form.errors, bad
+
+
+def test_related_cells_built_once_per_record_still_show_each_row_s_own(client, personas, school):
+    """views_entity._cell_function keeps a related record's cell per key (a room repeats down a page): rows in
+    different rooms show their own room and link, rows without one show none."""
+    import re
+
+    from houqin.assets.tests.factories import AssetFactory
+    from houqin.org.models import Room
+
+    a, b = Room.objects.filter(school=school)[:2]
+    cards = [AssetFactory(school=school, room=a, name="同屋探针"), AssetFactory(school=school, room=b, name="同屋探针"),
+             AssetFactory(school=school, room=a, name="同屋探针"), AssetFactory(school=school, room=None, name="同屋探针")]
+    client.force_login(personas["logistics_director"])
+    html = client.get(reverse("assets:asset_list"), {"q": "同屋探针", "sort": "code"}).content.decode()
+    body = html.split("<tbody>")[1].split("</tbody>")[0]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
+    assert len(rows) == 4
+    by_code = {next(c.code for c in cards if c.code in r): r for r in rows}
+    for card in cards:
+        row = by_code[card.code]
+        if card.room is None:
+            assert str(a) not in row and str(b) not in row
+        else:
+            other = b if card.room == a else a
+            assert f'href="/org/rooms/{card.room.pk}/"' in row and str(card.room) in row, row
+            assert str(other) not in row
