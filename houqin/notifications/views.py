@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from houqin.core.redirects import safe_next
+from houqin.core.shell import bell_html
 
 from . import selectors, services
 from .forms import ChannelConfigForm, DeliveryFilterForm
@@ -64,7 +65,7 @@ def bell(request):
     count = selectors.notification_unread_count(request.user)
     if request.GET.get("seen") == str(count):
         return HttpResponse(status=204)
-    return render(request, "notifications/partials/bell.html", {"notifications_unread": count, "polled": True})
+    return HttpResponse(bell_html(count, polled=True))
 
 
 # Administration --------------------------------------------------------------------------------------

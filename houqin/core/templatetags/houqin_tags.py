@@ -25,3 +25,11 @@ def shell_url(name):
     from houqin.core.context_processors import shell_static
 
     return shell_static()["urls"][name]
+
+
+@register.simple_tag(takes_context=True)
+def shell_open(context):
+    """The page shell before a page's blocks: side menu, top bar, the bell (``core.shell``)."""
+    from houqin.core.shell import shell_open as build
+
+    return build(context)
