@@ -384,13 +384,12 @@ def filter_block_html(entity_key: str, filterset) -> str:
                     _filter_blocks.clear()
                 _filter_blocks[key] = html_
         return html_
-    form = filterset.form
-    key = _bound_block_key(entity_key, form)
+    key = _bound_block_key(entity_key, filterset)
     if key is None:
-        return _filter_block(entity_key, form)
+        return _filter_block(entity_key, filterset.form)
     html_ = _bound_blocks.get(key)
     if html_ is None:
-        html_ = _filter_block(entity_key, form)
+        html_ = _filter_block(entity_key, filterset.form)
         if len(_bound_blocks) >= BOUND_BLOCKS_MAX:
             _bound_blocks.clear()
         _bound_blocks[key] = html_
@@ -404,17 +403,21 @@ _bound_blocks: dict[tuple, str] = {}
 _static_forms: dict[type, bool] = {}
 
 
-def _bound_block_key(entity_key: str, form) -> tuple | None:
-    """What a filtered list's filter block depends on — the language, each filter's value and errors, and the
-    name of each record chosen in a lazy select (read while validating, ``known_records``) — or None when it
-    depends on more (a drop-down of records, a chosen record the form did not read): rendered every time."""
+def _bound_block_key(entity_key: str, filterset) -> tuple | None:
+    """What a filtered list's filter block depends on — the language, which filters the address names, each
+    one's value and errors, and the name of each record chosen in a lazy select (read while validating,
+    ``known_records``) — or None when it depends on more (a drop-down of records, a chosen record the form did
+    not read): rendered every time. A filter the address does not name shows the same every time: its field is
+    neither built nor cleaned for the key (``EntityFilterSet.query_form``); the full form is built only to render."""
     from django.urls import get_script_prefix
 
     from .widgets import LazySelect, known_records
 
-    static = _static_forms.get(type(form))
+    form = filterset.query_form if hasattr(filterset, "query_form") else filterset.form
+    full_class = filterset.get_form_class()
+    static = _static_forms.get(full_class)
     if static is None:
-        static = _static_forms[type(form)] = _unbound_is_static(form)
+        static = _static_forms[full_class] = _unbound_is_static(filterset.form)
     if not static:
         return None
     known_records(form)
@@ -429,7 +432,7 @@ def _bound_block_key(entity_key: str, form) -> tuple | None:
                 return None
             label = str(known)
         parts.append((bf.html_name, repr(value), tuple(str(e) for e in bf.errors), label))
-    return (entity_key, type(form), translation.get_language(), get_script_prefix(), tuple(parts))
+    return (entity_key, full_class, translation.get_language(), get_script_prefix(), tuple(parts))
 
 
 def _unbound_is_static(form) -> bool:
@@ -444,6 +447,8 @@ def _unbound_is_static(form) -> bool:
 def _filter_block(entity_key: str, form) -> str:
     from .widgets import known_records
 
+    if form.is_bound:
+        form.errors  # noqa: B018 - validated first: its lazy selects then show the records it read
     known_records(form)
     parts = []
     if "q" in form.fields:
@@ -490,10 +495,11 @@ def filter_summary(filterset) -> str:
     if not filterset.is_bound or not filterset.is_valid():
         return ""
     parts = []
-    for name, value in filterset.form.cleaned_data.items():
+    form = filterset.query_form if hasattr(filterset, "query_form") else filterset.form
+    for name, value in form.cleaned_data.items():
         if value in (None, "", [], ()) or (hasattr(value, "start") and value.start is None and value.stop is None):
             continue
-        field = filterset.form.fields[name]
+        field = form.fields[name]
         if hasattr(value, "start"):
             text = f"{format_value(value.start) or '…'} – {format_value(value.stop) or '…'}"
         elif getattr(field, "choices", None) and not hasattr(field, "queryset"):
