@@ -301,20 +301,27 @@ class Entity:
     def column(self, name: str) -> Column:
         """The column ``name`` in the current language, made once per entity and language once the app registry
         is ready (a list page asks for each of its ~36 available columns on every request)."""
+        return self.columns_of((name,))[0]
+
+    def columns_of(self, names) -> list[Column]:
+        """``column`` of each of ``names``, the language looked up once (``get_language`` costs ~2 µs)."""
         made = self.__dict__.get("_columns")
         if made is None:
             made = self.__dict__["_columns"] = {}
-        key = (name, get_language())
-        found = made.get(key)
-        if found is None:
-            found = self._make_column(name)
-            if self.meta.apps.ready:
-                made[key] = found
-        return found
+        language = get_language()
+        out = []
+        for name in names:
+            found = made.get((name, language))
+            if found is None:
+                found = self._make_column(name)
+                if self.meta.apps.ready:
+                    made[(name, language)] = found
+            out.append(found)
+        return out
 
     def _make_column(self, name: str) -> Column:
         f = self.field(name)
-        header = self.header(name)
+        header = str(self.header(name))  # in the language the column is kept for (columns_of)
         if f is None:
             return Column(name, header, None)
         if f.is_relation:

@@ -109,7 +109,7 @@ class EntityListView(EntityView):
         e = self.entity
         available = list(e.list_columns) + [c for c in e.extra_columns if c not in e.list_columns]
         chosen = [c for c in self.list_settings()[0] if c in available] or list(e.list_columns)
-        return [e.column(c) for c in chosen], [e.column(c) for c in available]
+        return e.columns_of(chosen), e.columns_of(available)
 
     def filtered(self):
         """(filterset, ordered queryset, columns, available columns, sort) for list, export and print."""
@@ -762,7 +762,7 @@ class EntityDetailView(EntityView):
         if target.is_voidable:
             qs = qs.filter(voided_at__isnull=True)
         qs = qs.order_by(*target.default_ordering())
-        columns = [target.column(c) for c in (panel.columns or target.list_columns)]
+        columns = target.columns_of(panel.columns or target.list_columns)
         total = qs.count()
         objects = list(qs[: panel.limit])
         rows = [{"cells": [{"text": target.display(o, c.name, user), "link": target.link(o, c.name),
