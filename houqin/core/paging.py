@@ -92,6 +92,33 @@ class DeferredJoin:
         self._first_sql = (sql, params)
         return self._first
 
+    def first_ids_and_total(self, n: int) -> tuple[list, int] | None:
+        """SQLite: the first ``n`` primary keys in order, read starting from the search index's candidates
+        (``_from_candidates``), and how many rows the query has in all — one statement, ``count(*) OVER ()``
+        beside each id. Reading all of a search's ids to count them (``first_ids``) brought every one into
+        Python: 1,017 for 钢琴 among 100,000 cards, 1.35 ms of the request, where SQLite itself counts and keeps
+        the first page for ~0.8. None where that does not apply (not SQLite, DISTINCT, a key that is not an
+        integer, a select list that is not a plain column): read as ``first_ids``."""
+        qs = self.queryset.values_list("pk", flat=True)[:n]
+        if (connections[qs.db].vendor != "sqlite" or qs.query.distinct or qs.query.combinator
+                or not isinstance(qs.model._meta.pk, AutoFieldMixin)):
+            return None
+        try:
+            sql, params = qs.query.get_compiler(using=qs.db).as_sql()
+        except EmptyResultSet:
+            self._first, self._first_sql = [], None
+            return [], 0
+        sql, params = _from_candidates(qs, sql, params)
+        head, sep, tail = sql.partition(" FROM ")
+        if not sep or not head.startswith("SELECT ") or "(" in head or "," in head:
+            return None
+        with connections[qs.db].cursor() as cursor:
+            cursor.execute(f"{head}, count(*) OVER (){sep}{tail}", params)
+            rows = cursor.fetchall()
+        self._first = [row[0] for row in rows]
+        self._first_sql = None
+        return self._first, (rows[0][1] if rows else 0)
+
     def counted_first_ids(self, n: int, limit: int) -> int | None:
         """On SQLite, for a first page whose ids would be read by walking the order's index while the filter's index
         seeks more of its conditions (``_sorts_better``, kept per list shape): the rows counted first, up to
@@ -589,6 +616,11 @@ class BoundedPaginator(Paginator):
             every = isinstance(at_most, int) and want <= at_most <= max(self.limit, FULL_READ_MAX)
             if every:
                 want = at_most + 1
+            if every:
+                # The first page's ids and the total in one statement: all n ids are not needed to count them.
+                found = ol.first_ids_and_total(self.per_page + 1)
+                if found is not None and found[1] <= at_most:
+                    return found[1], True
             counted = None if every else ol.counted_first_ids(want, self.limit + 1)
             if counted is not None:
                 return (self.limit, False) if counted > self.limit else (counted, True)
