@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views import View
@@ -191,6 +191,7 @@ class EntityListView(EntityView):
             "chosen": [c.name for c in columns],
             "sort": sort,
             "query": query.urlencode(),
+            "pager_html": pager_html(page, query.urlencode()),
             "query_without_sort": urlencode([(k, v) for k, v in query.items() if k != "sort"]),
             "header_html": header_html(request.path, columns, sort,
                                        urlencode([(k, v) for k, v in query.items() if k != "sort"])),
@@ -290,6 +291,39 @@ def _cell_function(entity, column, user):
             html_ = by_key[k] = linked(obj)
         return html_
     return linked_by_key
+
+
+def pager_html(page, query: str) -> str:
+    """The pager under a list — its count, "count all" when the count stops early, previous and next — rendered
+    in Python like the rows (as template text, with its translations and conditions: ~0.1 ms of every list)."""
+    amp = "&amp;" if query else ""
+    base = f"?{_esc(query)}{amp}"
+    count = formats.localize(page.paginator.count)
+    if page.exact:
+        found = _("%(n)s records") % {"n": count}
+        where = _("Page %(n)s of %(total)s") % {"n": formats.localize(page.number),
+                                                 "total": formats.localize(page.paginator.num_pages)}
+    else:
+        found = _("More than %(n)s records") % {"n": count}
+        where = _("Page %(n)s") % {"n": formats.localize(page.number)}
+    parts = [f'<nav class="pager" aria-label="{_esc(_("Pages"))}">\n',
+             f'  <span data-testid="row-count">{_esc(found)}</span>\n  ']
+    if not page.exact:
+        url = f"{base}count=all&amp;page={page.number}"
+        parts.append(f'<a class="btn btn-sm btn-link" data-testid="count-all" hx-get="{url}" hx-target="#list-table" '
+                     f'href="{url}">{_esc(_("Count all"))}</a>')
+    parts.append("\n  ")
+    if page.has_previous():
+        url = f"{base}page={page.previous_page_number()}"
+        parts.append(f'<a class="btn btn-sm btn-outline-secondary" hx-get="{url}" hx-target="#list-table" '
+                     f'hx-push-url="true" href="{url}">{_esc(_("Previous"))}</a>')
+    parts.append(f"\n  <span>{_esc(where)}</span>\n  ")
+    if page.has_next():
+        url = f"{base}page={page.next_page_number()}"
+        parts.append(f'<a class="btn btn-sm btn-outline-secondary" hx-get="{url}" hx-target="#list-table" '
+                     f'hx-push-url="true" href="{url}">{_esc(_("Next"))}</a>')
+    parts.append("\n</nav>")
+    return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
 
 
 def header_html(path: str, columns, sort: str, query_without_sort: str) -> str:

@@ -1273,3 +1273,40 @@ def test_filtering_validates_only_the_filters_the_address_names_and_equals_the_f
         assert ours.is_valid() == full.is_valid(), query
         assert dict(ours.errors) == dict(full.errors), query
         assert sorted(ours.qs.values_list("pk", flat=True)) == sorted(full.qs.values_list("pk", flat=True)), query
+
+
+def test_the_pager_written_in_python_links_pages_and_counts_as_the_template_did(rf):
+    """views_entity.pager_html: the count (exact, or "more than" with a count-all link keeping the filters),
+    previous and next keeping the query with its & escaped, in the request's language."""
+    from django.utils import translation
+
+    from houqin.core.views_entity import pager_html
+
+    class Page:
+        def __init__(self, number, count, pages, exact):
+            self.number, self.exact = number, exact
+            self.paginator = type("P", (), {"count": count, "num_pages": pages})()
+
+        def has_previous(self):
+            return self.number > 1
+
+        def has_next(self):
+            return self.number < self.paginator.num_pages
+
+        def previous_page_number(self):
+            return self.number - 1
+
+        def next_page_number(self):
+            return self.number + 1
+
+    with translation.override("zh-hans"):
+        html = pager_html(Page(2, 1000, 21, False), "q=a&b<c>&status=in_use")
+        assert "1000" in html and 'data-testid="count-all"' in html
+        assert 'href="?q=a&amp;b&lt;c&gt;&amp;status=in_use&amp;count=all&amp;page=2"' in html
+        assert 'href="?q=a&amp;b&lt;c&gt;&amp;status=in_use&amp;page=1"' in html
+        assert 'href="?q=a&amp;b&lt;c&gt;&amp;status=in_use&amp;page=3"' in html
+        first = pager_html(Page(1, 7, 1, True), "")
+        assert "count-all" not in first and 'href="?page=' not in first and "7" in first
+    with translation.override("en"):
+        html = pager_html(Page(3, 120, 3, True), "")
+        assert "120 records" in html and "Page 3 of 3" in html and ">Previous</a>" in html and ">Next<" not in html
