@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import formats, timezone, translation
@@ -200,6 +201,12 @@ class EntityListView(EntityView):
         }
         if is_htmx(request) and request.headers.get("HX-Target") == "list-table":
             return render(request, self.partial_name, context)
+        context["csrf_token"] = token = get_token(request)  # one masked token for the page and its forms
+        context["list_top_html"] = list_top_html(
+            entity=e, title=context["title"], urls=context["urls"], can_add=context["can_add"],
+            can_import=context["can_import"], query=context["query"], path=request.path, sort=sort,
+            filter_block=context["filter_block"], saved_filters=context["saved_filters"], user_pk=request.user.pk,
+            chooser_html=context["chooser_html"], token=token)
         return render(request, self.template_name, context)
 
     def saved_filters(self):
@@ -291,6 +298,70 @@ def _cell_function(entity, column, user):
             html_ = by_key[k] = linked(obj)
         return html_
     return linked_by_key
+
+
+def list_top_html(*, entity, title, urls: dict, can_add: bool, can_import: bool, query: str, path: str, sort: str,
+                  filter_block: str, saved_filters, user_pk, chooser_html: str, token: str) -> str:
+    """A list page above its table — title and actions, the filter form, saved filters and the column chooser —
+    rendered in Python like the rows (as template text: ~0.15 ms of every list page). Every value is escaped."""
+    q = _esc(query)
+    out = ['<div class="page-header-row">\n',
+           f'  <h1 class="page-title">{_esc(title)}</h1>\n',
+           '  <div class="page-actions">\n    ']
+    if can_add:
+        out.append(f'<a class="btn btn-primary" href="{_esc(urls["add"])}">'
+                   f'{_esc(_("Add %(thing)s") % {"thing": entity.verbose_name})}</a>')
+    out.append("\n    ")
+    if can_import:
+        out.append(f'<a class="btn btn-outline-primary" href="{_esc(urls["import"])}">{_esc(_("Import from Excel"))}</a>')
+    out.append(
+        f'\n    <a class="btn btn-outline-secondary" data-testid="export" data-follow-query href="{_esc(urls["export"])}?{q}">'
+        f'{_esc(_("Export to Excel"))}</a>\n'
+        f'    <a class="btn btn-outline-secondary" data-testid="print" data-follow-query target="_blank" rel="noopener" '
+        f'href="{_esc(urls["print"])}?{q}">{_esc(_("Print (PDF)"))}</a>\n'
+        f'  </div>\n</div>\n'
+        f'<form method="get" class="list-filters" id="list-filters" hx-get="{_esc(path)}" hx-target="#list-table" '
+        f'hx-trigger="input changed delay:300ms from:input[type=search][name=q], change" hx-push-url="true">\n'
+        f'  {_esc(filter_block)}\n  ')
+    if sort:
+        out.append(f'<input type="hidden" name="sort" value="{_esc(sort)}">')
+    csrf = f'<input type="hidden" name="csrfmiddlewaretoken" value="{_esc(token)}">'
+    out.append(
+        f'\n  <button type="submit" class="btn btn-outline-primary">{_esc(_("Filter"))}</button>\n'
+        f'  <a class="btn btn-link" href="{_esc(path)}">{_esc(_("Clear"))}</a>\n'
+        f'</form>\n<div class="list-tools">\n  <details class="list-tool">\n'
+        f'    <summary class="btn btn-sm btn-outline-secondary">{_esc(_("Saved filters"))}'
+        f'{f" ({len(saved_filters)})" if saved_filters else ""}</summary>\n    <div class="card card-body">\n      ')
+    if saved_filters:
+        out.append('<ul class="list-unstyled">')
+        for f in saved_filters:
+            out.append(f'<li><a href="{_esc(path)}?{_esc(f.query)}">{_esc(f.name)}</a>')
+            if f.shared:
+                out.append(f' <span class="badge bg-azure-lt">{_esc(_("shared"))}</span>')
+            out.append("\n        ")
+            if f.owner_id == user_pk:
+                out.append(f'<form method="post" class="d-inline">{csrf}<input type="hidden" name="what" '
+                           f'value="delete_filter"><input type="hidden" name="pk" value="{_esc(f.pk)}"><button '
+                           f'class="btn btn-sm btn-link text-danger">{_esc(_("Remove"))}</button></form>')
+            out.append("</li>")
+        out.append("</ul>")
+    out.append(
+        f'\n      <form method="post" class="houqin-form">{csrf}<input type="hidden" name="what" value="save_filter">'
+        f'<input type="hidden" name="query" value="{q}">\n'
+        f'        <label class="form-label" for="sf-name">{_esc(_("Save the current filter as"))}</label>\n'
+        f'        <input id="sf-name" class="form-control" name="name" maxlength="50" required>\n'
+        f'        <label class="form-check mt-2"><input type="checkbox" class="form-check-input" name="shared"> '
+        f'<span class="form-check-label">{_esc(_("Share with colleagues"))}</span></label>\n'
+        f'        <button class="btn btn-sm btn-primary mt-2">{_esc(_("Save"))}</button></form>\n'
+        f'    </div>\n  </details>\n  <details class="list-tool">\n'
+        f'    <summary class="btn btn-sm btn-outline-secondary">{_esc(_("Columns"))}</summary>\n'
+        f'    <form method="post" class="card card-body">{csrf}<input type="hidden" name="what" value="columns">'
+        f'<input type="hidden" name="query" value="{q}">\n'
+        f'      <fieldset><legend class="form-label">{_esc(_("Columns shown"))}</legend>\n'
+        f'      {_esc(chooser_html)}</fieldset>\n'
+        f'      <button class="btn btn-sm btn-primary mt-2">{_esc(_("Save"))}</button>\n'
+        f'    </form>\n  </details>\n</div>\n')
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
 
 
 def pager_html(page, query: str) -> str:
