@@ -52,10 +52,11 @@ def bell_html(unread: int | None, *, polled: bool = False) -> str:
 
 def shell_open(context) -> str:
     """Everything of the shell before a page's own blocks: the side menu, the top bar, ``<main>``."""
-    request = context["request"]
-    user = context.get("user") or request.user
+    request = context.get("request")  # None: a page rendered without its request (shown as for a visitor)
+    user = context.get("user") or getattr(request, "user", None)
     urls = shell_static()["urls"]
-    token = esc(str(context.get("csrf_token") or get_token(request)))  # the page's one masked token
+    token = context.get("csrf_token") or (get_token(request) if request is not None else "")
+    token = esc(str(token))  # the page's one masked token
     school = context.get("shell_school")
     brand = (getattr(school, "short_name", "") or getattr(school, "name", "")) if school is not None else ""
     match = getattr(request, "resolver_match", None)
@@ -63,7 +64,7 @@ def shell_open(context) -> str:
     roles = "、".join(str(r) for r in context.get("shell_roles") or ())
     q = context.get("q")
     zh = get_language() == "zh-hans"
-    if user.is_authenticated and not user.must_change_password:
+    if user is not None and user.is_authenticated and not user.must_change_password:
         bell = bell_html(context.get("notifications_unread"), polled=bool(context.get("polled")))
     else:
         bell = ""
@@ -104,11 +105,11 @@ def shell_open(context) -> str:
         f'      </form>\n'
         f'      <div class="topbar-user">\n'
         f'        {bell}\n'
-        f'        <span class="user-name">{esc(user)}</span>\n'
+        f'        <span class="user-name">{esc("" if user is None else user)}</span>\n'
         f'        <span class="user-roles">{esc(roles)}</span>\n'
         f'        <form action="{esc(urls["set_language"])}" method="post" class="d-inline">\n'
         f'          {csrf}\n'
-        f'          <input type="hidden" name="next" value="{esc(request.get_full_path())}">\n'
+        f'          <input type="hidden" name="next" value="{esc(request.get_full_path() if request else "")}">\n'
         f'          {switch}\n'
         f'        </form>\n'
         f'        <a class="btn btn-sm btn-outline-secondary" href="{esc(urls["password_change"])}">{esc(_("Password"))}</a>\n'

@@ -54,3 +54,11 @@ def test_no_bell_until_the_first_password_is_changed(client, personas):
     client.force_login(user)
     html = client.get(reverse("password_change")).content.decode()
     assert 'id="notification-bell"' not in html
+
+
+def test_a_page_rendered_without_its_request_still_renders_its_shell(db):
+    """A template extending base.html rendered with no request (no context processors) shows the visitor's shell."""
+    from django.template.loader import render_to_string
+
+    html = render_to_string("core/entity_list.html", {"title": "资产"})
+    assert '<main id="main"' in html and 'id="notification-bell"' not in html and "<title>资产" in html
