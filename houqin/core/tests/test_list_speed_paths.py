@@ -1205,8 +1205,10 @@ def test_a_related_record_filter_reads_its_choice_by_the_compiled_statement_and_
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(reverse("assets:asset_list"), {"room": own.pk})
     assert response.status_code == 200
-    reads = [q["sql"] for q in ctx.captured_queries if 'FROM "org_room"' in q["sql"] and "json_each" in q["sql"]]
-    assert len(reads) == 1, [q["sql"] for q in ctx.captured_queries]
+    reads = [q["sql"] for q in ctx.captured_queries if 'FROM "org_room"' in q["sql"] and "WHERE" in q["sql"]]
+    assert len(reads) == 1, reads  # read once for both of the page's forms
+    if connection.vendor == "sqlite":  # by the statement compiled once (keys as JSON); elsewhere Django's way
+        assert "json_each" in reads[0]
     form = response.context["filterset"].form
     assert form.is_valid() and form.cleaned_data["room"] == own
     for bad in (foreign.pk, 10**9, "abc", "1.5", "-3", "9" * 30):
