@@ -212,8 +212,8 @@ class RawPlan:
 
     Taken only for a serializer whose every output field reads one column of the row, but for ``label``
     (``EntitySerializer.get_label``: the record's ``__str__``, made from the model's ``str_fields`` on a
-    record loaded with just those) and the values the entity computes per user from columns it names
-    (``Entity.api_reads``: a student's identity number, masked or not), given a record loaded with those.
+    record loaded with just those) and the values the entity computes per user from fields it names
+    (``Entity.list_reads``: a student's identity number, masked or not), given a record loaded with those.
     Any other field — a method, a nested or dotted source, a computed value not so declared — takes DRF's
     way with model instances (``EntityViewSet._raw_plan``).
     """
@@ -251,12 +251,13 @@ class RawPlan:
         if entity is None or serializer_class.to_representation is not EntitySerializer.to_representation:
             return None
         computed = []
-        own = {f.attname for f in model._meta.concrete_fields}
+        own = {f.name: f.attname for f in model._meta.concrete_fields if not f.many_to_many}
+        declared = entity.list_reads or {}
         for name in entity.computed_api_fields():
-            reads = entity.api_reads.get(name)
-            if not reads or not set(reads) <= own:
+            reads = declared.get(name)
+            if not reads or not set(reads) <= set(own):
                 return None
-            computed.append((name, tuple(reads)))
+            computed.append((name, tuple(own[n] for n in reads)))
         serializer = serializer_class(context={})
         pk = model._meta.pk.attname
         names, steps, label_names = [pk], [], []
@@ -286,7 +287,7 @@ class RawPlan:
         found = self._by_connection.get(connection)
         if found is not None:
             return found
-        from .paging import _KEYS_MARK, _json_keys
+        from .paging import _KEYS_MARK, _json_keys, mark_at
         from .search_index import _has_json_each
 
         sqlite = connection.vendor == "sqlite" and _has_json_each(db)
@@ -325,9 +326,9 @@ class RawPlan:
         label = {i: converted(i, _same) for i in {*self.label_at, *(i for _n, _r, at in self.computed for i in at)}}
         statement = None
         if sqlite:
-            at = [i for i, p in enumerate(params) if p == _KEYS_MARK]
-            if len(at) == 1:
-                statement = (sql, list(params), at[0])
+            at = mark_at(params)
+            if at is not None:
+                statement = (sql, list(params), at)
         found = self._by_connection[connection] = ((writers, label), statement)
         return found
 

@@ -236,13 +236,17 @@ class EntityFilterSet(django_filters.FilterSet):
         if len(names) == len(full.base_fields) or not self.is_bound:
             found = self.form
         else:
-            form = _subset_form_class(full, names)(data, prefix=prefix)
-            for name, filter_ in self.filters.items():
-                if name in names and isinstance(filter_, django_filters.ModelChoiceFilter):
-                    _set_queryset(form.fields[name], filter_)
-            found = form
+            found = self._scoped(_subset_form_class(full, names)(data, prefix=prefix))
         self.__dict__["_query_form"] = found
         return found
+
+    def _scoped(self, form):
+        """``form`` with each related-record filter's choices those of this user's school (``school_queryset``),
+        never the first request's."""
+        for name, filter_ in self.filters.items():
+            if name in form.fields and isinstance(filter_, django_filters.ModelChoiceFilter):
+                _set_queryset(form.fields[name], filter_)
+        return form
 
     @property
     def errors(self):
@@ -254,11 +258,7 @@ class EntityFilterSet(django_filters.FilterSet):
     @property
     def form(self):
         if not hasattr(self, "_form"):
-            form = super().form
-            for name, filter_ in self.filters.items():
-                if isinstance(filter_, django_filters.ModelChoiceFilter):
-                    # The choices of this user's school (``school_queryset``), never the first request's.
-                    _set_queryset(form.fields[name], filter_)
+            self._scoped(super().form)
         form = super().form
         if not getattr(form, "_houqin_styled", False):
             for field in form.fields.values():

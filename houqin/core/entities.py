@@ -147,11 +147,10 @@ class Entity:
     deletion: ClassVar[str | None] = None  # VOID for ledgers, DELETE where allowed, None: neither
     select_related: ClassVar[tuple[str, ...]] = ()
     # An entity whose value/display/link/badge reads more of a row than its columns names what, per
-    # column ({column: (field, ...)}): its list pages then load only that (``list_queryset``).
+    # column ({column: (field, ...)}): its list pages then load only that (``list_queryset``), and a value it
+    # computes per user from the record's own fields is written into API pages from the database's values
+    # (``api.RawPlan``).
     list_reads: ClassVar[dict[str, tuple[str, ...]] | None] = None
-    # A value the entity computes for the API (``value_<name>``) from the record's own columns only, by name
-    # ({name: (attname, ...)}): the API's list pages then write it from the database's values (``api.RawPlan``).
-    api_reads: ClassVar[dict[str, tuple[str, ...]]] = {}
     ordering: ClassVar[tuple[str, ...]] = ()
     title_field: ClassVar[str | None] = None
     status_colors: ClassVar[dict[str, str]] = {}  # status value -> Tabler badge colour

@@ -284,15 +284,21 @@ def precompiled(by_keys, ids: list, db: str):
     return run
 
 
+def mark_at(params) -> int | None:
+    """Where the keys' mark (``_KEYS_MARK``) is among a compiled statement's parameters; None unless exactly once."""
+    at = [i for i, p in enumerate(params) if p == _KEYS_MARK]
+    return at[0] if len(at) == 1 else None
+
+
 def _compile(probe) -> _Shape | None:
     """Compile ``probe`` (its keys a mark); None when the mark is not one parameter."""
     compiler = probe.query.get_compiler(using=probe.db)
     sql, params = compiler.as_sql()
-    at = [i for i, p in enumerate(params) if p == _KEYS_MARK]
-    if len(at) != 1 or type(compiler) is not SQLCompiler:
+    at = mark_at(params)
+    if at is None or type(compiler) is not SQLCompiler:
         return None
     shape = _Shape()
-    shape.sql, shape.params, shape.at = sql, tuple(params), at[0]
+    shape.sql, shape.params, shape.at = sql, tuple(params), at
     shape.select, shape.klass_info = compiler.select, compiler.klass_info
     shape.annotation_col_map, shape.col_count = compiler.annotation_col_map, compiler.col_count
     shape.has_extra_select = compiler.has_extra_select

@@ -260,7 +260,7 @@ class StudentEntity(e.Entity):
                    "id_type": "居民身份证", "id_number": "", "is_boarder": "是", "dorm_room": "",
                    "guardian_name": "李建国", "guardian_phone": "13900139000"}
 
-    api_reads = {"id_number": ("id_number", "school_class_id")}  # what value_id_number reads (selectors.can_see_identity)
+    list_reads = {"id_number": ("id_number", "school_class")}  # what value_id_number reads (selectors.can_see_identity)
 
     def value_id_number(self, obj, user):
         if user is None:

@@ -386,6 +386,29 @@ def test_a_related_filter_shows_its_record_read_once(client, personas, school):
     assert len(reads) == 1, reads  # validating the filter read it; its name is not read again
 
 
+def _a_row_of_every_entity() -> None:
+    """A record of each registered entity that has none yet, where its factory makes one on its own."""
+    from houqin.core.tests.test_entity_matrix import _factories
+
+    factories = _factories()
+    for entity in registry:
+        make = factories.get(entity.model)
+        if make is not None and not entity.model._default_manager.exists():
+            try:
+                make()
+            except Exception:  # noqa: BLE001, S112 - a factory needing more context: the entity stays without rows
+                continue
+
+
+def _api_first_page(client, entity, queryset) -> tuple[list, dict]:
+    """The entity's API list, first page, and the records it shows loaded whole from ``queryset``, by key."""
+    url = f"/api/{entity.app_label}/{entity.url_path}/"
+    response = client.get(url)
+    assert response.status_code == 200, url
+    results = response.json()["results"]
+    return results, {o.pk: o for o in queryset.filter(pk__in=[row["id"] for row in results])}
+
+
 def test_api_rows_read_straight_from_the_row_equal_drf(personas, school):
     """EntitySerializer reads plain columns and foreign-key ids from the row itself (api._reader): the
     output equals DRF's own Serializer.to_representation for every registered entity with rows."""
@@ -393,22 +416,15 @@ def test_api_rows_read_straight_from_the_row_equal_drf(personas, school):
     from rest_framework import serializers
 
     from houqin.assets.tests.factories import AssetFactory
-    from houqin.core.tests.test_entity_matrix import _factories
     from houqin.org.tests.factories import StudentFactory
 
     AssetFactory(school=school)
     StudentFactory(school=school)
-    factories = _factories()
+    _a_row_of_every_entity()
     request = RequestFactory().get("/api/")
     request.user = personas["logistics_director"]
     compared = 0
     for entity in registry:
-        make = factories.get(entity.model)
-        if make is not None and not entity.model._default_manager.exists():
-            try:
-                make()
-            except Exception:  # noqa: BLE001, S112 - a factory needing more context: the entity is compared without rows
-                continue
         for obj in entity.model._default_manager.all()[:3]:
             ser = entity.serializer_class(obj, context={"request": request})
             ours = ser.data
@@ -885,12 +901,8 @@ def test_api_lists_with_lean_joins_equal_the_whole_records(client, personas, sch
         qs = entity.queryset(user, "view").order_by(*entity.default_ordering(), "pk")
         if lean_joins(qs) is qs or not qs.exists():
             continue
-        url = f"/api/{entity.app_label}/{entity.url_path}/"
-        response = client.get(url)
-        assert response.status_code == 200, url
-        results = response.json()["results"]
+        results, whole = _api_first_page(client, entity, qs)
         ids = [row["id"] for row in results]
-        whole = {o.pk: o for o in qs.filter(pk__in=ids)}
         expected = [entity.serializer_class(whole[i], context={"request": request}).data for i in ids]
         assert results == [dict(row) for row in expected], entity.key
         leaned += 1
@@ -1122,20 +1134,12 @@ def test_api_lists_written_from_database_values_equal_drf_for_every_entity(clien
 
     from houqin.assets.tests.factories import AssetFactory, AssetMovementFactory
     from houqin.core.api import RawPlan
-    from houqin.core.tests.test_entity_matrix import _factories
     from houqin.org.tests.factories import StudentFactory
 
     AssetFactory(school=school, custodian=None, note="含\"引号\"与<尖括号>")
     AssetMovementFactory()
     StudentFactory(school=school)
-    factories = _factories()
-    for entity in registry:
-        make = factories.get(entity.model)
-        if make is not None and not entity.model._default_manager.exists():
-            try:
-                make()
-            except Exception:  # noqa: BLE001, S112 - a factory needing more context: compared if it has rows
-                continue
+    _a_row_of_every_entity()
     user = personas["logistics_director"]
     request = RequestFactory().get("/api/")
     request.user = user
@@ -1145,12 +1149,8 @@ def test_api_lists_written_from_database_values_equal_drf_for_every_entity(clien
         qs = entity.queryset(user, "view")
         if not qs.exists():
             continue
-        url = f"/api/{entity.app_label}/{entity.url_path}/"
-        response = client.get(url)
-        assert response.status_code == 200, url
-        results = response.json()["results"]
+        results, whole = _api_first_page(client, entity, entity.model._default_manager.all())
         ids = [row["id"] for row in results]
-        whole = {o.pk: o for o in entity.model._default_manager.filter(pk__in=ids)}
         expected = [serializers.Serializer.to_representation(
             entity.serializer_class(whole[i], context={"request": request}), whole[i]) for i in ids]
         computed = set(entity.computed_api_fields())

@@ -140,7 +140,7 @@ def test_identity_rule_per_student_with_the_users_rule_worked_out_once(personas,
 
 
 def test_the_api_list_masks_identity_numbers_per_role_from_the_rows_values(client, personas, own_and_other):
-    """The student API list is written from the database's values (api.RawPlan, Entity.api_reads): the 会计 reads
+    """The student API list is written from the database's values (api.RawPlan, Entity.list_reads): the 会计 reads
     every number, a 班主任 their own class's and a mask for others', the director masks only, a class teacher's
     list holds only their class — each row as the record serialized whole would show it."""
     from houqin.core.api import RawPlan
